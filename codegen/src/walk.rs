@@ -1,0 +1,139 @@
+//! Visiting every schema of an OpenAPI document.
+
+use serde_json::Value;
+
+use crate::Result;
+
+/// Where a schema sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A parameter's schema.
+    Parameter,
+    /// A request body.
+    Request,
+    /// A response body or header.
+    Response,
+    /// `components.schemas`.
+    Component,
+}
+
+/// Escapes one JSON-pointer token.
+pub fn esc(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// The HTTP methods an OpenAPI path item may hold.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Calls `f` on every schema in the document, children before parents.
+pub fn each_schema(
+    doc: &mut Value,
+    f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
+) -> Result<()> {
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if !METHODS.contains(&method.as_str()) {
+                    continue;
+                }
+                let base = format!("/paths/{}/{}", esc(path), method);
+                each_operation_schema(op, &base, f)?;
+            }
+        }
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, s) in schemas.iter_mut() {
+            let ptr = format!("/components/schemas/{}", esc(name));
+            walk_schema(s, &ptr, Place::Component, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` on every schema of one operation.
+pub fn each_operation_schema(
+    op: &mut Value,
+    base: &str,
+    f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
+) -> Result<()> {
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for (i, p) in params.iter_mut().enumerate() {
+            if let Some(s) = p.get_mut("schema") {
+                walk_schema(s, &format!("{base}/parameters/{i}/schema"), Place::Parameter, f)?;
+            }
+        }
+    }
+    if let Some(content) = op
+        .pointer_mut("/requestBody/content")
+        .and_then(Value::as_object_mut)
+    {
+        for (ct, mt) in content.iter_mut() {
+            if let Some(s) = mt.get_mut("schema") {
+                let ptr = format!("{base}/requestBody/content/{}/schema", esc(ct));
+                walk_schema(s, &ptr, Place::Request, f)?;
+            }
+        }
+    }
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        for (code, r) in responses.iter_mut() {
+            if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
+                for (ct, mt) in content.iter_mut() {
+                    if let Some(s) = mt.get_mut("schema") {
+                        let ptr = format!("{base}/responses/{code}/content/{}/schema", esc(ct));
+                        walk_schema(s, &ptr, Place::Response, f)?;
+                    }
+                }
+            }
+            if let Some(headers) = r.get_mut("headers").and_then(Value::as_object_mut) {
+                for (h, hv) in headers.iter_mut() {
+                    if let Some(s) = hv.get_mut("schema") {
+                        let ptr = format!("{base}/responses/{code}/headers/{}/schema", esc(h));
+                        walk_schema(s, &ptr, Place::Response, f)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Walks one schema tree, children first.
+pub fn walk_schema(
+    s: &mut Value,
+    ptr: &str,
+    place: Place,
+    f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
+) -> Result<()> {
+    if let Some(obj) = s.as_object_mut() {
+        for key in ["properties", "patternProperties", "$defs"] {
+            if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
+                for (name, p) in props.iter_mut() {
+                    walk_schema(p, &format!("{ptr}/{key}/{}", esc(name)), place, f)?;
+                }
+            }
+        }
+        for key in ["items", "additionalProperties", "not", "propertyNames"] {
+            if let Some(child) = obj.get_mut(key)
+                && child.is_object()
+            {
+                walk_schema(child, &format!("{ptr}/{key}"), place, f)?;
+            }
+        }
+        for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+            if let Some(arr) = obj.get_mut(key).and_then(Value::as_array_mut) {
+                for (i, child) in arr.iter_mut().enumerate() {
+                    walk_schema(child, &format!("{ptr}/{key}/{i}"), place, f)?;
+                }
+            }
+        }
+    }
+    f(s, ptr, place)
+}

@@ -1,0 +1,1158 @@
+//! The git-lfs batch API (wire types) and the upload of one object to storage.
+//!
+//! The batch call itself goes to the Hub with the token (the orchestrator sends it); the uploads go
+//! to the `href`s the Hub answers, which point at object storage on **other hosts**. [`upload_object`]
+//! therefore takes a plain `reqwest::Client` that must carry no Hub token (no default
+//! `Authorization` header) and adds none itself, except on the verify call when, and only when,
+//! its `href` is on the Hub's own origin (see [`VerifyAuth`]).
+//!
+//! Two transfers are supported:
+//! - basic: one `PUT href` with the raw content, streamed from the source;
+//! - multipart (the upload action's `header` has `chunk_size`): the header keys made only of digits
+//!   are part URLs, sorted numerically, `ceil(size / chunk_size)` of them. Each part is streamed from
+//!   its slice of the source (a file is seeked, never read whole), several parts at a time, each
+//!   retried with backoff on 5xx/408/429 answers and connection errors; every answer's `ETag` is
+//!   kept, then `POST href` completes the upload with `{"oid","parts":[{"partNumber","etag"}]}`.
+//!
+//! Then, when the object has a `verify` action, `POST verify.href` with `{"oid","size"}`.
+//! A storage answer with an error status becomes [`Error::Hub`] with kind
+//! [`HubErrorKind::Other`]; every error names the file and the object id.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Deserializer, Serialize};
+use url::Url;
+
+use super::ops::{AddSource, sized_chunks};
+use crate::error::{Error, HubError, HubErrorKind, Result};
+
+/// The media type of batch requests and answers (`Accept` and `Content-Type`).
+pub const LFS_CONTENT_TYPE: &str = "application/vnd.git-lfs+json";
+
+/// The most objects one batch request may hold.
+pub const MAX_OBJECTS_PER_BATCH: usize = 256;
+
+/// How many bytes of an upload are read at a time.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+/// The most bytes of a storage error answer kept in the error message.
+const ERROR_BODY_LIMIT: usize = 2048;
+
+/// The body of a batch request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchRequest {
+    /// Always `"upload"` here.
+    pub operation: String,
+    /// The transfers the client supports, in order of preference.
+    pub transfers: Vec<String>,
+    /// Always `"sha256"`.
+    pub hash_algo: String,
+    /// The objects to upload.
+    pub objects: Vec<BatchObjectSpec>,
+    /// The branch the objects are for; omitted when opening a pull request.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<BatchRef>,
+}
+
+impl BatchRequest {
+    /// An upload request for `objects` (at most [`MAX_OBJECTS_PER_BATCH`]) offering the basic and
+    /// multipart transfers, with `ref` set to `revision` when given.
+    pub fn upload(objects: Vec<BatchObjectSpec>, revision: Option<&str>) -> Self {
+        BatchRequest {
+            operation: "upload".to_owned(),
+            transfers: vec!["basic".to_owned(), "multipart".to_owned()],
+            hash_algo: "sha256".to_owned(),
+            objects,
+            reference: revision.map(|name| BatchRef {
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// The JSON body of this request.
+    pub fn to_json(&self) -> Result<Bytes> {
+        serde_json::to_vec(self)
+            .map(Bytes::from)
+            .map_err(|e| Error::InvalidInput {
+                what: "LFS batch request",
+                value: String::new(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// An object in a batch request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchObjectSpec {
+    /// The sha256 of the content, hex.
+    pub oid: String,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+/// The `ref` of a batch request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchRef {
+    /// The revision (branch) name.
+    pub name: String,
+}
+
+/// The answer to a batch request. Unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BatchResponse {
+    /// The transfer the server chose, when it said.
+    #[serde(default)]
+    pub transfer: Option<String>,
+    /// One entry per requested object.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub objects: Vec<BatchObject>,
+}
+
+/// One object in a batch answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BatchObject {
+    /// The object id (sha256 hex).
+    pub oid: String,
+    /// The object size.
+    #[serde(default)]
+    pub size: u64,
+    /// What to do; absent when the object is already stored.
+    #[serde(default)]
+    pub actions: Option<BatchActions>,
+    /// A per-object failure.
+    #[serde(default)]
+    pub error: Option<BatchObjectError>,
+}
+
+/// The actions of one object.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BatchActions {
+    /// Where and how to upload the content.
+    #[serde(default)]
+    pub upload: Option<BatchAction>,
+    /// Where to confirm the upload.
+    #[serde(default)]
+    pub verify: Option<BatchAction>,
+}
+
+/// One action: a URL and headers to send with it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct BatchAction {
+    /// The URL.
+    pub href: String,
+    /// Headers for the request (for a multipart upload: `chunk_size` and the part URLs).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub header: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for BatchAction {
+    // Hrefs and headers are pre-signed credentials for storage: keep them out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchAction")
+            .field("href", &redact_url(&self.href))
+            .field("header_keys", &self.header.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A per-object error in a batch answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BatchObjectError {
+    /// The error code (an HTTP-like status).
+    #[serde(default)]
+    pub code: Option<i64>,
+    /// What went wrong.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub message: String,
+}
+
+fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Decodes a batch answer; a malformed one is an [`Error::Decode`] naming the JSON path.
+pub fn parse_batch_response(body: &[u8]) -> Result<BatchResponse> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// The batch endpoint of a repository:
+/// `{endpoint}/{repo_type_prefix}{repo_id}.git/info/lfs/objects/batch`, where `repo_type_prefix`
+/// is `""` (models), `"datasets/"` or `"spaces/"`. Any path already in `endpoint` is kept.
+///
+/// An endpoint that cannot be a base URL (not http/https) is an [`Error::InvalidInput`].
+pub fn batch_url(endpoint: &Url, repo_type_prefix: &str, repo_id: &str) -> Result<Url> {
+    let mut url = endpoint.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    let repo_git = format!("{repo_id}.git");
+    {
+        let mut segments = url.path_segments_mut().map_err(|()| Error::InvalidInput {
+            what: "endpoint",
+            value: endpoint.to_string(),
+            reason: "cannot be a base URL".to_owned(),
+        })?;
+        segments.pop_if_empty();
+        segments.extend(repo_type_prefix.split('/').filter(|s| !s.is_empty()));
+        segments.extend(repo_git.split('/'));
+        segments.extend(["info", "lfs", "objects", "batch"]);
+    }
+    Ok(url)
+}
+
+/// How storage requests are retried and parallelised.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    /// How many parts of one multipart upload are sent at once (at least one).
+    pub part_concurrency: usize,
+    /// How many times one request is tried in all (at least one).
+    pub max_attempts: u32,
+    /// The wait before the first retry; it doubles after each further failure.
+    pub initial_backoff: Duration,
+    /// The longest wait between two attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        UploadSettings {
+            part_concurrency: 8,
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(8),
+        }
+    }
+}
+
+/// The Hub token, to be sent on a verify call only when its `href` is on the Hub's own origin
+/// (same scheme, host and port as `hub_endpoint`). Never sent to storage.
+#[derive(Clone)]
+pub struct VerifyAuth {
+    /// The Hub endpoint (e.g. `https://huggingface.co`).
+    pub hub_endpoint: Url,
+    /// The Hub token.
+    pub token: String,
+}
+
+impl std::fmt::Debug for VerifyAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyAuth")
+            .field("hub_endpoint", &self.hub_endpoint.as_str())
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What [`upload_object`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// The batch answer had no upload action: the object is already stored.
+    AlreadyStored,
+    /// The content was sent in one `PUT`.
+    UploadedBasic,
+    /// The content was sent in this many parts.
+    UploadedMultipart {
+        /// The number of parts.
+        parts: usize,
+    },
+}
+
+/// Uploads one object of a batch answer from `source` (the content of `path_in_repo`), then
+/// verifies it when asked. `client` must carry no Hub token. The content is streamed and checked
+/// against the object's size; it is never held in memory whole.
+pub async fn upload_object(
+    client: &reqwest::Client,
+    object: &BatchObject,
+    source: &AddSource,
+    path_in_repo: &str,
+    settings: &UploadSettings,
+    verify_auth: Option<&VerifyAuth>,
+) -> Result<UploadOutcome> {
+    let ctx = Ctx {
+        label: format!(
+            "LFS upload of {path_in_repo:?} (from {}), oid {}",
+            source.describe(),
+            object.oid
+        ),
+        client,
+        settings,
+        oid: &object.oid,
+        size: object.size,
+        source,
+    };
+    if let Some(err) = &object.error {
+        let status = err
+            .code
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or_default();
+        return Err(Error::Hub(Box::new(HubError {
+            kind: HubErrorKind::Other,
+            status,
+            code: None,
+            message: format!(
+                "{}: the batch answer refused the object: {}",
+                ctx.label, err.message
+            ),
+            request_id: None,
+        })));
+    }
+    let Some(upload) = object.actions.as_ref().and_then(|a| a.upload.as_ref()) else {
+        tracing::debug!(oid = %object.oid, path = path_in_repo, "LFS object already stored");
+        return Ok(UploadOutcome::AlreadyStored);
+    };
+    let outcome = if let Some(chunk_size) = upload.header.get("chunk_size") {
+        let parts = ctx.upload_multipart(upload, chunk_size).await?;
+        UploadOutcome::UploadedMultipart { parts }
+    } else {
+        ctx.upload_basic(upload).await?;
+        UploadOutcome::UploadedBasic
+    };
+    if let Some(verify) = object.actions.as_ref().and_then(|a| a.verify.as_ref()) {
+        ctx.verify(verify, verify_auth).await?;
+    }
+    tracing::debug!(oid = %object.oid, path = path_in_repo, ?outcome, "LFS object uploaded");
+    Ok(outcome)
+}
+
+/// The multipart part URLs of an upload action's header: the keys made only of digits, sorted by
+/// their numeric value. Exposed for the orchestrator's own checks.
+pub fn multipart_part_urls(header: &BTreeMap<String, String>) -> Result<Vec<&str>> {
+    let mut parts = Vec::new();
+    for (key, url) in header {
+        if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+            let number: u64 = key.parse().map_err(|_| Error::Decode {
+                path: format!("actions.upload.header.{key}"),
+                message: "part number out of range".to_owned(),
+            })?;
+            parts.push((number, url.as_str()));
+        }
+    }
+    parts.sort_by_key(|(n, _)| *n);
+    Ok(parts.into_iter().map(|(_, url)| url).collect())
+}
+
+/// A slot where a body stream records the I/O error that ended it, so that a failed send caused by
+/// the source (not the network) is reported as such and not retried.
+type SourceErrorSlot = Arc<Mutex<Option<(io::ErrorKind, String)>>>;
+
+struct Ctx<'a> {
+    label: String,
+    client: &'a reqwest::Client,
+    settings: &'a UploadSettings,
+    oid: &'a str,
+    size: u64,
+    source: &'a AddSource,
+}
+
+#[derive(Serialize)]
+struct CompletionPart<'a> {
+    #[serde(rename = "partNumber")]
+    part_number: usize,
+    etag: &'a str,
+}
+
+#[derive(Serialize)]
+struct Completion<'a> {
+    oid: &'a str,
+    parts: Vec<CompletionPart<'a>>,
+}
+
+impl Ctx<'_> {
+    fn decode_error(&self, path: &str, message: impl Into<String>) -> Error {
+        Error::Decode {
+            path: path.to_owned(),
+            message: format!("{}: {}", self.label, message.into()),
+        }
+    }
+
+    fn parse_url(&self, href: &str, path: &str) -> Result<Url> {
+        Url::parse(href).map_err(|e| self.decode_error(path, format!("invalid URL: {e}")))
+    }
+
+    fn header_map(&self, header: &BTreeMap<String, String>) -> Result<HeaderMap> {
+        let mut map = HeaderMap::new();
+        for (name, value) in header {
+            if name.eq_ignore_ascii_case("chunk_size") {
+                continue;
+            }
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
+                self.decode_error("header", format!("bad header name {name:?}: {e}"))
+            })?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| self.decode_error("header", format!("bad value for {name}: {e}")))?;
+            map.insert(name, value);
+        }
+        Ok(map)
+    }
+
+    /// A streamed body over `len` bytes of the source from `offset`, checked for its size.
+    async fn body(
+        &self,
+        offset: u64,
+        len: u64,
+        what: &str,
+    ) -> Result<(reqwest::Body, SourceErrorSlot)> {
+        let reader = if offset == 0 && len == self.size {
+            self.source.open().await
+        } else {
+            self.source.open_range(offset, len).await
+        }
+        .map_err(|e| Error::Io {
+            context: format!("{}: opening {what}", self.label),
+            source: e,
+        })?;
+        let slot: SourceErrorSlot = Arc::new(Mutex::new(None));
+        let recorder = slot.clone();
+        let stream = sized_chunks(reader, len, UPLOAD_CHUNK, format!("{}, {what}", self.label))
+            .inspect_err(move |e| {
+                if let Ok(mut guard) = recorder.lock() {
+                    *guard = Some((e.kind(), e.to_string()));
+                }
+            });
+        Ok((reqwest::Body::wrap_stream(stream), slot))
+    }
+
+    async fn upload_basic(&self, upload: &BatchAction) -> Result<()> {
+        let url = self.parse_url(&upload.href, "actions.upload.href")?;
+        let headers = self.header_map(&upload.header)?;
+        self.send_with_retry("upload", || async {
+            let (body, slot) = self.body(0, self.size, "content").await?;
+            let request = self
+                .client
+                .put(url.clone())
+                .headers(headers.clone())
+                .header(CONTENT_LENGTH, self.size)
+                .body(body);
+            Ok((request, Some(slot)))
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn upload_multipart(&self, upload: &BatchAction, chunk_size: &str) -> Result<usize> {
+        let chunk: u64 = chunk_size
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| *c > 0)
+            .ok_or_else(|| {
+                self.decode_error(
+                    "actions.upload.header.chunk_size",
+                    format!("invalid chunk size {chunk_size:?}"),
+                )
+            })?;
+        let urls = multipart_part_urls(&upload.header)?;
+        let expected = self.size.div_ceil(chunk);
+        if urls.len() as u64 != expected {
+            return Err(self.decode_error(
+                "actions.upload.header",
+                format!(
+                    "{} part URLs for {} bytes in parts of {chunk}: expected {expected}",
+                    urls.len(),
+                    self.size
+                ),
+            ));
+        }
+        let mut part_urls = Vec::with_capacity(urls.len());
+        for (i, href) in urls.iter().enumerate() {
+            part_urls.push(self.parse_url(href, &format!("actions.upload.header.part{}", i + 1))?);
+        }
+        let completion_url = self.parse_url(&upload.href, "actions.upload.href")?;
+        let etags: Vec<String> = futures::stream::iter(part_urls.into_iter().enumerate())
+            .map(|(i, url)| {
+                let offset = i as u64 * chunk;
+                let len = chunk.min(self.size - offset);
+                self.upload_part(i + 1, url, offset, len)
+            })
+            .buffered(self.settings.part_concurrency.max(1))
+            .try_collect()
+            .await?;
+        let completion = Completion {
+            oid: self.oid,
+            parts: etags
+                .iter()
+                .enumerate()
+                .map(|(i, etag)| CompletionPart {
+                    part_number: i + 1,
+                    etag,
+                })
+                .collect(),
+        };
+        let body = serde_json::to_vec(&completion).map_err(|e| Error::InvalidInput {
+            what: "multipart completion",
+            value: self.oid.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.send_with_retry("multipart completion", || async {
+            let request = self
+                .client
+                .post(completion_url.clone())
+                .header(CONTENT_TYPE, LFS_CONTENT_TYPE)
+                .header(reqwest::header::ACCEPT, LFS_CONTENT_TYPE)
+                .body(body.clone());
+            Ok((request, None))
+        })
+        .await?;
+        Ok(etags.len())
+    }
+
+    async fn upload_part(&self, number: usize, url: Url, offset: u64, len: u64) -> Result<String> {
+        let what = format!("part {number}");
+        let response = self
+            .send_with_retry(&what, || async {
+                let (body, slot) = self.body(offset, len, &what).await?;
+                let request = self
+                    .client
+                    .put(url.clone())
+                    .header(CONTENT_LENGTH, len)
+                    .body(body);
+                Ok((request, Some(slot)))
+            })
+            .await?;
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        etag.ok_or_else(|| {
+            self.decode_error(
+                "ETag",
+                format!("storage answered part {number} without an ETag header"),
+            )
+        })
+    }
+
+    async fn verify(&self, verify: &BatchAction, auth: Option<&VerifyAuth>) -> Result<()> {
+        let url = self.parse_url(&verify.href, "actions.verify.href")?;
+        let mut headers = self.header_map(&verify.header)?;
+        if let Some(auth) = auth
+            && same_origin(&url, &auth.hub_endpoint)
+            && !headers.contains_key(reqwest::header::AUTHORIZATION)
+        {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", auth.token)).map_err(|_| {
+                    Error::InvalidInput {
+                        what: "token",
+                        value: "<redacted>".to_owned(),
+                        reason: "is not a valid header value".to_owned(),
+                    }
+                })?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let body = serde_json::to_vec(&BatchObjectSpec {
+            oid: self.oid.to_owned(),
+            size: self.size,
+        })
+        .map_err(|e| Error::InvalidInput {
+            what: "verify body",
+            value: self.oid.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.send_with_retry("verify", || async {
+            let request = self
+                .client
+                .post(url.clone())
+                .headers(headers.clone())
+                .header(CONTENT_TYPE, LFS_CONTENT_TYPE)
+                .header(reqwest::header::ACCEPT, LFS_CONTENT_TYPE)
+                .body(body.clone());
+            Ok((request, None))
+        })
+        .await?;
+        Ok(())
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let factor = 2u32.saturating_pow(failures.saturating_sub(1));
+        self.settings
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.settings.max_backoff)
+    }
+
+    /// Sends the request `build` makes, again on 5xx/408/429 answers and connection errors, up to
+    /// `max_attempts` in all; returns the first success.
+    async fn send_with_retry<F, Fut>(&self, what: &str, mut build: F) -> Result<reqwest::Response>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(reqwest::RequestBuilder, Option<SourceErrorSlot>)>>,
+    {
+        let max_attempts = self.settings.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (request, slot) = build().await?;
+            let last = attempt >= max_attempts;
+            match request.send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let retryable = status.is_server_error()
+                        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+                        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                    if retryable && !last {
+                        tracing::debug!(oid = self.oid, what, %status, attempt, "storage request failed; retrying");
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(self.status_error(what, response).await);
+                }
+                Err(err) => {
+                    if let Some((kind, message)) =
+                        slot.and_then(|s| s.lock().ok().and_then(|mut g| g.take()))
+                    {
+                        return Err(Error::Io {
+                            context: format!("{}: reading {what}", self.label),
+                            source: io::Error::new(kind, message),
+                        });
+                    }
+                    let retryable = err.is_connect() || err.is_timeout() || err.is_request();
+                    if retryable && !last {
+                        tracing::debug!(oid = self.oid, what, attempt, error = %err.without_url(), "storage request failed; retrying");
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(self.transport_error(what, err));
+                }
+            }
+        }
+    }
+
+    async fn status_error(&self, what: &str, mut response: reqwest::Response) -> Error {
+        let status = response.status().as_u16();
+        let request_id = ["x-amz-request-id", "x-request-id", "x-goog-request-id"]
+            .iter()
+            .find_map(|h| response.headers().get(*h))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut excerpt = Vec::new();
+        while excerpt.len() < ERROR_BODY_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        excerpt.truncate(ERROR_BODY_LIMIT);
+        let text = String::from_utf8_lossy(&excerpt);
+        Error::Hub(Box::new(HubError {
+            kind: HubErrorKind::Other,
+            status,
+            code: None,
+            message: format!(
+                "{}: storage refused the {what}: {}",
+                self.label,
+                text.trim()
+            ),
+            request_id,
+        }))
+    }
+
+    fn transport_error(&self, what: &str, err: reqwest::Error) -> Error {
+        let err = err.without_url();
+        if err.is_timeout() {
+            return Error::Timeout {
+                message: format!("{}: {what}", self.label),
+            };
+        }
+        Error::Transport {
+            message: format!("{}: sending the {what} failed: {err}", self.label),
+            maybe_sent: !err.is_connect(),
+            source: Some(Box::new(err)),
+        }
+    }
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn redact_url(href: &str) -> String {
+    match Url::parse(href) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.to_string()
+        }
+        Err(_) => "<invalid url>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use httpmock::prelude::*;
+    use serde_json::json;
+
+    fn settings() -> UploadSettings {
+        UploadSettings {
+            part_concurrency: 2,
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(20),
+        }
+    }
+
+    fn object(server: &MockServer, actions: serde_json::Value, size: u64) -> BatchObject {
+        let text = json!({"oid": "ab".repeat(32), "size": size, "actions": actions})
+            .to_string()
+            .replace("BASE", &server.base_url());
+        parse_batch_response(format!(r#"{{"objects":[{text}]}}"#).as_bytes())
+            .unwrap()
+            .objects
+            .remove(0)
+    }
+
+    const DATA: &[u8] = b"0123456789abcdefghijklm"; // 23 bytes
+
+    fn file_source(dir: &tempfile::TempDir) -> AddSource {
+        let path = dir.path().join("weights.bin");
+        std::fs::write(&path, DATA).unwrap();
+        AddSource::File(path)
+    }
+
+    #[test]
+    fn batch_request_and_url() {
+        let req = BatchRequest::upload(
+            vec![BatchObjectSpec {
+                oid: "aa".into(),
+                size: 3,
+            }],
+            Some("main"),
+        );
+        assert_eq!(
+            String::from_utf8(req.to_json().unwrap().to_vec()).unwrap(),
+            r#"{"operation":"upload","transfers":["basic","multipart"],"hash_algo":"sha256","objects":[{"oid":"aa","size":3}],"ref":{"name":"main"}}"#
+        );
+        let pr = BatchRequest::upload(vec![], None);
+        assert!(
+            !String::from_utf8(pr.to_json().unwrap().to_vec())
+                .unwrap()
+                .contains("ref")
+        );
+
+        let hub = Url::parse("https://huggingface.co").unwrap();
+        assert_eq!(
+            batch_url(&hub, "", "org/model").unwrap().as_str(),
+            "https://huggingface.co/org/model.git/info/lfs/objects/batch"
+        );
+        assert_eq!(
+            batch_url(&hub, "datasets/", "org/data").unwrap().as_str(),
+            "https://huggingface.co/datasets/org/data.git/info/lfs/objects/batch"
+        );
+        let mirror = Url::parse("https://mirror.example/hub/?x=1").unwrap();
+        assert_eq!(
+            batch_url(&mirror, "spaces/", "a/b").unwrap().as_str(),
+            "https://mirror.example/hub/spaces/a/b.git/info/lfs/objects/batch"
+        );
+        assert!(batch_url(&Url::parse("mailto:a@b").unwrap(), "", "a/b").is_err());
+    }
+
+    #[test]
+    fn batch_response_tolerates_unknown_and_null_fields() {
+        let body = br#"{"transfer":"basic","extra":1,"objects":[
+            {"oid":"a","size":1,"authenticated":true,"actions":{"upload":{"href":"https://s/x","header":null,"expires_in":3600}}},
+            {"oid":"b","size":2},
+            {"oid":"c","size":3,"error":{"code":422,"message":"bad"}}
+        ]}"#;
+        let r = parse_batch_response(body).unwrap();
+        assert_eq!(r.transfer.as_deref(), Some("basic"));
+        assert_eq!(r.objects.len(), 3);
+        assert!(
+            r.objects[0]
+                .actions
+                .as_ref()
+                .unwrap()
+                .upload
+                .as_ref()
+                .unwrap()
+                .header
+                .is_empty()
+        );
+        assert!(r.objects[1].actions.is_none());
+        assert_eq!(r.objects[2].error.as_ref().unwrap().code, Some(422));
+        match parse_batch_response(br#"{"objects":[{"oid":5}]}"#) {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "objects[0].oid"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn part_urls_sort_numerically() {
+        let header: BTreeMap<String, String> = [
+            ("chunk_size", "5"),
+            ("10", "u10"),
+            ("9", "u9"),
+            ("00002", "u2"),
+            ("1", "u1"),
+            ("x1", "no"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(
+            multipart_part_urls(&header).unwrap(),
+            ["u1", "u2", "u9", "u10"]
+        );
+    }
+
+    #[tokio::test]
+    async fn basic_upload_streams_the_bytes_without_token_then_verifies() {
+        let server = MockServer::start_async().await;
+        let put = server
+            .mock_async(|when, then| {
+                when.method(PUT)
+                    .path("/storage/obj")
+                    .header("x-amz-meta-test", "yes")
+                    .header("content-length", DATA.len().to_string())
+                    .header_missing("authorization")
+                    .header_missing("transfer-encoding")
+                    .header_missing("chunk_size")
+                    .body(std::str::from_utf8(DATA).unwrap());
+                then.status(200);
+            })
+            .await;
+        let verify = server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/verify")
+                    .header("x-verify", "v")
+                    .header_missing("authorization")
+                    .json_body(json!({"oid": "ab".repeat(32), "size": DATA.len()}));
+                then.status(200);
+            })
+            .await;
+        let obj = object(
+            &server,
+            json!({
+                "upload": {"href": "BASE/storage/obj?X-Sig=secret", "header": {"x-amz-meta-test": "yes"}},
+                "verify": {"href": "BASE/verify", "header": {"x-verify": "v"}}
+            }),
+            DATA.len() as u64,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        // A token for another origin is not sent on verify.
+        let auth = VerifyAuth {
+            hub_endpoint: Url::parse("https://huggingface.co").unwrap(),
+            token: "hf_secret".into(),
+        };
+        let out = upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &file_source(&dir),
+            "weights.bin",
+            &settings(),
+            Some(&auth),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, UploadOutcome::UploadedBasic);
+        put.assert_async().await;
+        verify.assert_async().await;
+        assert!(!format!("{obj:?}").contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn verify_on_the_hub_origin_carries_the_token_but_storage_does_not() {
+        let server = MockServer::start_async().await;
+        let put = server
+            .mock_async(|when, then| {
+                when.method(PUT)
+                    .path("/storage")
+                    .header_missing("authorization");
+                then.status(200);
+            })
+            .await;
+        let verify = server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/verify")
+                    .header("authorization", "Bearer hf_secret");
+                then.status(200);
+            })
+            .await;
+        let obj = object(
+            &server,
+            json!({"upload": {"href": "BASE/storage"}, "verify": {"href": "BASE/verify"}}),
+            3,
+        );
+        let auth = VerifyAuth {
+            hub_endpoint: Url::parse(&server.base_url()).unwrap(),
+            token: "hf_secret".into(),
+        };
+        let src = AddSource::Bytes(Bytes::from_static(b"abc"));
+        upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &src,
+            "a",
+            &settings(),
+            Some(&auth),
+        )
+        .await
+        .unwrap();
+        put.assert_async().await;
+        verify.assert_async().await;
+        assert!(!format!("{auth:?}").contains("hf_secret"));
+    }
+
+    async fn part_mock<'a>(
+        server: &'a MockServer,
+        n: usize,
+        body: &'static [u8],
+    ) -> httpmock::Mock<'a> {
+        server
+            .mock_async(move |when, then| {
+                when.method(PUT)
+                    .path(format!("/part/{n}"))
+                    .header_missing("authorization")
+                    .header("content-length", body.len().to_string())
+                    .body(std::str::from_utf8(body).unwrap());
+                then.status(200).header("ETag", format!("\"etag-{n}\""));
+            })
+            .await
+    }
+
+    fn multipart_actions() -> serde_json::Value {
+        json!({
+            "upload": {"href": "BASE/complete", "header": {
+                "chunk_size": "10",
+                "00003": "BASE/part/3?sig=x",
+                "00001": "BASE/part/1?sig=x",
+                "00002": "BASE/part/2?sig=x"
+            }},
+            "verify": {"href": "BASE/verify"}
+        })
+    }
+
+    #[tokio::test]
+    async fn multipart_upload_sends_slices_and_completes_in_order() {
+        let server = MockServer::start_async().await;
+        // Part 2 fails once with 500, then succeeds.
+        let flaky = server
+            .mock_async(|when, then| {
+                when.method(PUT).path("/part/2");
+                then.status(500).up_to_n_times(1);
+            })
+            .await;
+        let p1 = part_mock(&server, 1, &DATA[0..10]).await;
+        let p2 = part_mock(&server, 2, &DATA[10..20]).await;
+        let p3 = part_mock(&server, 3, &DATA[20..23]).await;
+        let complete = server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/complete")
+                    .header_missing("authorization")
+                    .header("content-type", LFS_CONTENT_TYPE)
+                    .json_body(json!({"oid": "ab".repeat(32), "parts": [
+                        {"partNumber": 1, "etag": "\"etag-1\""},
+                        {"partNumber": 2, "etag": "\"etag-2\""},
+                        {"partNumber": 3, "etag": "\"etag-3\""}
+                    ]}));
+                then.status(200);
+            })
+            .await;
+        let verify = server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/verify")
+                    .header_missing("authorization")
+                    .json_body(json!({"oid": "ab".repeat(32), "size": 23}));
+                then.status(200);
+            })
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let obj = object(&server, multipart_actions(), 23);
+        let out = upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &file_source(&dir),
+            "weights.bin",
+            &settings(),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, UploadOutcome::UploadedMultipart { parts: 3 });
+        flaky.assert_calls_async(1).await;
+        p1.assert_async().await;
+        p2.assert_async().await;
+        p3.assert_async().await;
+        complete.assert_async().await;
+        verify.assert_async().await;
+    }
+
+    #[tokio::test]
+    async fn missing_etag_is_an_error_naming_file_and_oid() {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(PUT).path_prefix("/part/");
+                then.status(200);
+            })
+            .await;
+        let complete = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/complete");
+                then.status(200);
+            })
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let obj = object(&server, multipart_actions(), 23);
+        let err = upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &file_source(&dir),
+            "weights.bin",
+            &settings(),
+            None,
+        )
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("weights.bin")
+                && text.contains(&"ab".repeat(32))
+                && text.contains("ETag"),
+            "{text}"
+        );
+        complete.assert_calls_async(0).await;
+    }
+
+    #[tokio::test]
+    async fn wrong_part_count_and_persistent_failure_are_errors() {
+        let server = MockServer::start_async().await;
+        let dir = tempfile::tempdir().unwrap();
+        // 23 bytes in parts of 10 need 3 URLs; 2 given.
+        let obj = object(
+            &server,
+            json!({"upload": {"href": "BASE/complete", "header": {"chunk_size": "10", "1": "BASE/p1", "2": "BASE/p2"}}}),
+            23,
+        );
+        let err = upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &file_source(&dir),
+            "w",
+            &settings(),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+
+        let always = server
+            .mock_async(|when, then| {
+                when.method(PUT).path("/storage");
+                then.status(503).body("slow down");
+            })
+            .await;
+        let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 23);
+        match upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &file_source(&dir),
+            "w",
+            &settings(),
+            None,
+        )
+        .await
+        {
+            Err(Error::Hub(hub)) => {
+                assert_eq!(hub.status, 503);
+                assert!(hub.message.contains("slow down"), "{}", hub.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        always.assert_calls_async(3).await;
+    }
+
+    #[tokio::test]
+    async fn no_actions_or_object_error() {
+        let server = MockServer::start_async().await;
+        let any = server
+            .mock_async(|when, then| {
+                when.any_request();
+                then.status(200);
+            })
+            .await;
+        let src = AddSource::Bytes(Bytes::from_static(b"abc"));
+        let stored = parse_batch_response(br#"{"objects":[{"oid":"aa","size":3}]}"#).unwrap();
+        let out = upload_object(
+            &reqwest::Client::new(),
+            &stored.objects[0],
+            &src,
+            "a",
+            &settings(),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, UploadOutcome::AlreadyStored);
+        let refused = parse_batch_response(
+            br#"{"objects":[{"oid":"aa","size":3,"error":{"code":422,"message":"too big"}}]}"#,
+        )
+        .unwrap();
+        match upload_object(
+            &reqwest::Client::new(),
+            &refused.objects[0],
+            &src,
+            "a",
+            &settings(),
+            None,
+        )
+        .await
+        {
+            Err(Error::Hub(hub)) => {
+                assert_eq!(hub.status, 422);
+                assert!(hub.message.contains("too big") && hub.message.contains("aa"));
+            }
+            other => panic!("{other:?}"),
+        }
+        any.assert_calls_async(0).await;
+    }
+
+    #[tokio::test]
+    async fn source_of_the_wrong_size_is_an_io_error_not_retried() {
+        let server = MockServer::start_async().await;
+        let put = server
+            .mock_async(|when, then| {
+                when.method(PUT).path("/storage");
+                then.status(200);
+            })
+            .await;
+        // The batch says 30 bytes; the source has 23.
+        let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 30);
+        let dir = tempfile::tempdir().unwrap();
+        match upload_object(
+            &reqwest::Client::new(),
+            &obj,
+            &file_source(&dir),
+            "w",
+            &settings(),
+            None,
+        )
+        .await
+        {
+            Err(Error::Io { context, .. }) => assert!(context.contains("weights.bin"), "{context}"),
+            other => panic!("{other:?}"),
+        }
+        put.assert_calls_async(0).await;
+    }
+}

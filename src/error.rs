@@ -1,0 +1,814 @@
+//! The crate's one error type.
+//!
+//! CONTRACT (shared by every facade module; the variant set is fixed, the mapping
+//! helpers are filled in by the client work):
+//! - `Error::InvalidInput` is raised before any request is sent and names the value.
+//! - `Error::Hub` carries what the Hub said (status, `X-Error-Code`, message, request id)
+//!   and a `HubErrorKind` classifying it.
+//!
+//! Besides the type, this module maps raw answers to errors
+//! (`from_response_parts`), decodes JSON bodies with a path to the failing value
+//! (`decode`) and converts `reqwest` errors without leaking credentials.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to the Hub.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller gave a value the Hub would reject; no request was sent.
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidInput {
+        /// What the value is (e.g. "repo id", "path in repo").
+        what: &'static str,
+        /// The offending value, as given.
+        value: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The Hub answered with an error status.
+    #[error("{0}")]
+    Hub(Box<HubError>),
+    /// The request could not be sent or its answer not received.
+    #[error("transport error: {message}")]
+    Transport {
+        /// What failed, without any credential.
+        message: String,
+        /// Whether the request may have reached the server (matters for commits).
+        maybe_sent: bool,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+    /// The request timed out.
+    #[error("request timed out: {message}")]
+    Timeout {
+        /// What timed out.
+        message: String,
+    },
+    /// A successful answer whose body could not be decoded.
+    #[error("cannot decode the Hub's answer at `{path}`: {message}")]
+    Decode {
+        /// The JSON path of the value that failed (`.` for the root).
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A local file could not be read.
+    ///
+    /// The display names only the context; the I/O error is the [`source`](std::error::Error::source).
+    #[error("{context}")]
+    Io {
+        /// What was being done, naming the file.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the Hub said when it refused a request.
+#[derive(Debug, Clone)]
+pub struct HubError {
+    /// The classification of this error.
+    pub kind: HubErrorKind,
+    /// The HTTP status.
+    pub status: u16,
+    /// The `X-Error-Code` header, when present.
+    pub code: Option<String>,
+    /// `X-Error-Message`, or the body's `error`, or the body itself (truncated).
+    pub message: String,
+    /// The `X-Request-Id` header, when present.
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Display for HubError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the Hub answered {} ({:?})", self.status, self.kind)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// The classes of Hub errors a caller may want to match on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HubErrorKind {
+    /// The repository does not exist, or is private and the token cannot see it.
+    RepoNotFound,
+    /// The revision does not exist.
+    RevisionNotFound,
+    /// The file or folder does not exist.
+    EntryNotFound,
+    /// The repository is gated and access was not granted.
+    GatedRepo,
+    /// The repository has been disabled.
+    DisabledRepo,
+    /// The token is invalid or expired.
+    InvalidCredentials,
+    /// The token is valid but not allowed to do this.
+    Forbidden,
+    /// Too many requests; wait before trying again.
+    RateLimited {
+        /// How long the Hub asked us to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// 412: the commit's parent is no longer the head of the branch.
+    CommitConflict {
+        /// The parent commit the caller expected, when one was given.
+        expected_parent: Option<String>,
+    },
+    /// 409: another commit is in progress on this repository.
+    CommitInProgress,
+    /// Any other error status.
+    Other,
+}
+
+impl Error {
+    /// The HTTP status the Hub answered, for [`Error::Hub`]; `None` otherwise.
+    pub fn status(&self) -> Option<u16> {
+        self.hub().map(|h| h.status)
+    }
+
+    /// Whether trying the same request again later may succeed.
+    ///
+    /// True for timeouts, transport failures, and Hub answers with a retryable status
+    /// (408, 429, 500, 502, 503, 504) or a commit in progress (409). For a request that
+    /// is not idempotent (the commit POST), also check [`Error::Transport`]'s
+    /// `maybe_sent` before retrying: this method does not know what was sent.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Hub(h) => {
+                crate::retry::is_retryable_status(h.status)
+                    || matches!(
+                        h.kind,
+                        HubErrorKind::RateLimited { .. } | HubErrorKind::CommitInProgress
+                    )
+            }
+            Error::InvalidInput { .. } | Error::Decode { .. } | Error::Io { .. } => false,
+        }
+    }
+
+    /// What the Hub said, for [`Error::Hub`]; `None` otherwise.
+    pub fn hub(&self) -> Option<&HubError> {
+        match self {
+            Error::Hub(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The classification of the Hub's answer, for [`Error::Hub`]; `None` otherwise.
+    pub fn kind(&self) -> Option<&HubErrorKind> {
+        self.hub().map(|h| &h.kind)
+    }
+
+    /// An [`Error::InvalidInput`] naming the value and why it is rejected.
+    pub(crate) fn invalid(
+        what: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::InvalidInput {
+            what,
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Io`] with a context naming what was being done.
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<HubError> for Error {
+    fn from(e: HubError) -> Self {
+        Error::Hub(Box::new(e))
+    }
+}
+
+/// How many characters of a non-JSON body an error message keeps.
+const MAX_BODY_CHARS: usize = 500;
+
+/// The exact `X-Error-Message` the Hub sends for a disabled repository.
+const DISABLED_MESSAGE: &str = "Access to this resource is disabled.";
+
+/// Maps an error answer (status, headers, body) to an [`Error::Hub`].
+///
+/// Never panics, whatever the bytes. For 412 the kind is
+/// `CommitConflict { expected_parent: None }`: the caller fills in the parent it sent.
+pub(crate) fn from_response_parts(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let code = header_text(headers, "x-error-code");
+    let message = header_text(headers, "x-error-message")
+        .or_else(|| message_from_body(body))
+        .unwrap_or_default();
+    let request_id =
+        header_text(headers, "x-request-id").or_else(|| header_text(headers, "x-amzn-trace-id"));
+    let kind = classify(status, code.as_deref(), &message, headers);
+    Error::from(HubError {
+        kind,
+        status,
+        code,
+        message,
+        request_id,
+    })
+}
+
+/// Classifies an error answer; see [`from_response_parts`].
+fn classify(status: u16, code: Option<&str>, message: &str, headers: &HeaderMap) -> HubErrorKind {
+    if message.trim().eq_ignore_ascii_case(DISABLED_MESSAGE) {
+        return HubErrorKind::DisabledRepo;
+    }
+    // A bad token is the root cause whatever else the answer says.
+    if status == 401 && says_invalid_credentials(message) {
+        return HubErrorKind::InvalidCredentials;
+    }
+    match code {
+        Some("RepoNotFound") => return HubErrorKind::RepoNotFound,
+        Some("RevisionNotFound") => return HubErrorKind::RevisionNotFound,
+        Some("EntryNotFound") => return HubErrorKind::EntryNotFound,
+        Some("GatedRepo") => return HubErrorKind::GatedRepo,
+        Some("DisabledRepo") => return HubErrorKind::DisabledRepo,
+        _ => {}
+    }
+    match status {
+        // The Hub hides private, gated and missing repositories alike behind 401.
+        401 => HubErrorKind::RepoNotFound,
+        403 => HubErrorKind::Forbidden,
+        409 => HubErrorKind::CommitInProgress,
+        412 => HubErrorKind::CommitConflict {
+            expected_parent: None,
+        },
+        429 => HubErrorKind::RateLimited {
+            retry_after: crate::retry::server_wait_hint(headers),
+        },
+        _ => HubErrorKind::Other,
+    }
+}
+
+/// Whether a 401's message says the credentials themselves are bad.
+fn says_invalid_credentials(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    [
+        "invalid credentials",
+        "invalid token",
+        "invalid username or password",
+        "token is expired",
+        "token has expired",
+        "expired token",
+    ]
+    .iter()
+    .any(|needle| lower.contains(needle))
+}
+
+/// A header's value as text (lossy for non-UTF-8 bytes), trimmed; `None` when absent or blank.
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    let value = headers.get(name)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The message a body carries: its JSON `error` (a string, or strings joined), else its
+/// text truncated; `None` for an empty body.
+fn message_from_body(body: &[u8]) -> Option<String> {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        match map.get("error") {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+                return Some(s.trim().to_owned());
+            }
+            Some(serde_json::Value::Array(items)) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|item| match item {
+                        serde_json::Value::String(s) => s.trim().to_owned(),
+                        other => other.to_string(),
+                    })
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if !parts.is_empty() {
+                    return Some(parts.join("; "));
+                }
+            }
+            _ => {}
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    (!text.is_empty()).then(|| truncate_chars(text, MAX_BODY_CHARS))
+}
+
+/// The first `max` characters of `s` (never splitting a character), with `…` when cut.
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
+/// The [`Error::Decode`] for a body that failed to decode as `T`, naming the JSON path
+/// of the failing value (e.g. `items[3].gated`; `.` for the root).
+pub(crate) fn decode_error<T: DeserializeOwned>(bytes: &[u8]) -> Error {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => Error::Decode {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        },
+        // Decoded, so what failed was after the value (trailing data).
+        Ok(_) => Error::Decode {
+            path: ".".to_owned(),
+            message: match de.end() {
+                Err(e) => e.to_string(),
+                Ok(()) => format!(
+                    "the body did not decode as {} once, then did",
+                    std::any::type_name::<T>()
+                ),
+            },
+        },
+    }
+}
+
+/// Decodes a JSON body as `T`; on failure the error names the failing value's path.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|_| decode_error::<T>(bytes))
+}
+
+/// A URL safe to show: no user info, query or fragment.
+fn redacted_url(url: &url::Url) -> String {
+    let mut url = url.clone();
+    // These fail only for URLs that cannot carry them, which then have none to remove.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(e: reqwest::Error) -> Self {
+        let target = e
+            .url()
+            .map(|u| format!(" {}", redacted_url(u)))
+            .unwrap_or_default();
+        if e.is_timeout() {
+            let phase = if e.is_connect() {
+                "connecting to"
+            } else if e.is_body() || e.is_decode() {
+                "reading the answer from"
+            } else {
+                "waiting for"
+            };
+            return Error::Timeout {
+                message: format!("{phase}{target}").trim_end().to_owned(),
+            };
+        }
+        let (what, maybe_sent) = if e.is_builder() {
+            ("cannot build the request to", false)
+        } else if e.is_connect() {
+            ("cannot connect to", false)
+        } else if e.is_redirect() {
+            ("bad redirect from", true)
+        } else if e.is_body() {
+            ("body error talking to", true)
+        } else if e.is_decode() {
+            ("cannot read the answer from", true)
+        } else if e.is_status() {
+            ("error status from", true)
+        } else {
+            ("request failed to", true)
+        };
+        Error::Transport {
+            message: format!("{what}{target}").trim_end().to_owned(),
+            maybe_sent,
+            source: Some(Box::new(e.without_url())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+    use std::error::Error as _;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn hub(e: &Error) -> &HubError {
+        e.hub().expect("a Hub error")
+    }
+
+    #[test]
+    fn error_codes_map_to_kinds() {
+        let cases = [
+            ("RepoNotFound", 404, HubErrorKind::RepoNotFound),
+            ("RevisionNotFound", 404, HubErrorKind::RevisionNotFound),
+            ("EntryNotFound", 404, HubErrorKind::EntryNotFound),
+            ("GatedRepo", 401, HubErrorKind::GatedRepo),
+            ("GatedRepo", 403, HubErrorKind::GatedRepo),
+            ("RepoNotFound", 401, HubErrorKind::RepoNotFound),
+            ("SomethingNew", 404, HubErrorKind::Other),
+            ("SomethingNew", 403, HubErrorKind::Forbidden),
+        ];
+        for (code, status, kind) in cases {
+            let e = from_response_parts(status, &headers(&[("X-Error-Code", code)]), b"");
+            assert_eq!(e.kind(), Some(&kind), "{code} {status}");
+            assert_eq!(hub(&e).code.as_deref(), Some(code));
+            assert_eq!(e.status(), Some(status));
+        }
+    }
+
+    #[test]
+    fn status_without_code_maps_to_kinds() {
+        let cases = [
+            (401, HubErrorKind::RepoNotFound),
+            (403, HubErrorKind::Forbidden),
+            (409, HubErrorKind::CommitInProgress),
+            (
+                412,
+                HubErrorKind::CommitConflict {
+                    expected_parent: None,
+                },
+            ),
+            (429, HubErrorKind::RateLimited { retry_after: None }),
+            (400, HubErrorKind::Other),
+            (404, HubErrorKind::Other),
+            (500, HubErrorKind::Other),
+        ];
+        for (status, kind) in cases {
+            let e = from_response_parts(status, &HeaderMap::new(), b"");
+            assert_eq!(e.kind(), Some(&kind), "{status}");
+            assert_eq!(hub(&e).code, None);
+            assert_eq!(hub(&e).message, "");
+        }
+    }
+
+    #[test]
+    fn disabled_repo_from_message() {
+        let e = from_response_parts(
+            403,
+            &headers(&[("X-Error-Message", "Access to this resource is disabled.")]),
+            b"",
+        );
+        assert_eq!(e.kind(), Some(&HubErrorKind::DisabledRepo));
+        let e = from_response_parts(
+            404,
+            &headers(&[
+                ("X-Error-Code", "RepoNotFound"),
+                ("X-Error-Message", "Access to this resource is disabled."),
+            ]),
+            b"",
+        );
+        assert_eq!(e.kind(), Some(&HubErrorKind::DisabledRepo));
+    }
+
+    #[test]
+    fn unauthorized_with_bad_credentials() {
+        for msg in [
+            "Invalid credentials in Authorization header",
+            "invalid token",
+            "Invalid username or password.",
+        ] {
+            let e = from_response_parts(401, &headers(&[("X-Error-Message", msg)]), b"");
+            assert_eq!(e.kind(), Some(&HubErrorKind::InvalidCredentials), "{msg}");
+            assert_eq!(hub(&e).message, msg);
+        }
+        // From the body too.
+        let e = from_response_parts(
+            401,
+            &HeaderMap::new(),
+            br#"{"error":"Invalid credentials in Authorization header"}"#,
+        );
+        assert_eq!(e.kind(), Some(&HubErrorKind::InvalidCredentials));
+        // Other 401 messages mean "not found or no access".
+        let e = from_response_parts(
+            401,
+            &headers(&[("X-Error-Message", "Repository not found")]),
+            b"",
+        );
+        assert_eq!(e.kind(), Some(&HubErrorKind::RepoNotFound));
+        // A 403 saying "invalid token" stays Forbidden.
+        let e = from_response_parts(403, &headers(&[("X-Error-Message", "invalid token")]), b"");
+        assert_eq!(e.kind(), Some(&HubErrorKind::Forbidden));
+    }
+
+    #[test]
+    fn rate_limit_wait() {
+        let e = from_response_parts(429, &headers(&[("Retry-After", "7")]), b"");
+        assert_eq!(
+            e.kind(),
+            Some(&HubErrorKind::RateLimited {
+                retry_after: Some(Duration::from_secs(7))
+            })
+        );
+        let e = from_response_parts(429, &headers(&[("RateLimit", "\"api\";r=0;t=55")]), b"");
+        assert_eq!(
+            e.kind(),
+            Some(&HubErrorKind::RateLimited {
+                retry_after: Some(Duration::from_secs(55))
+            })
+        );
+        let e = from_response_parts(429, &headers(&[("Retry-After", "soon")]), b"");
+        assert_eq!(
+            e.kind(),
+            Some(&HubErrorKind::RateLimited { retry_after: None })
+        );
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn message_sources_in_order() {
+        // Header wins over body.
+        let e = from_response_parts(
+            400,
+            &headers(&[("X-Error-Message", "from header")]),
+            br#"{"error":"from body"}"#,
+        );
+        assert_eq!(hub(&e).message, "from header");
+        // JSON string.
+        let e = from_response_parts(400, &HeaderMap::new(), br#"{"error":"from body"}"#);
+        assert_eq!(hub(&e).message, "from body");
+        // JSON array of strings.
+        let e = from_response_parts(400, &HeaderMap::new(), br#"{"error":["a","b"]}"#);
+        assert_eq!(hub(&e).message, "a; b");
+        // JSON without `error`: the text.
+        let e = from_response_parts(400, &HeaderMap::new(), br#"{"detail":"x"}"#);
+        assert_eq!(hub(&e).message, r#"{"detail":"x"}"#);
+        // Plain text, trimmed.
+        let e = from_response_parts(502, &HeaderMap::new(), b"  Bad Gateway\n");
+        assert_eq!(hub(&e).message, "Bad Gateway");
+    }
+
+    #[test]
+    fn long_bodies_are_truncated_on_char_boundaries() {
+        let body = "é".repeat(2000);
+        let e = from_response_parts(500, &HeaderMap::new(), body.as_bytes());
+        let msg = &hub(&e).message;
+        assert_eq!(msg.chars().count(), MAX_BODY_CHARS + 1);
+        assert!(msg.ends_with('…'));
+        let body = "x".repeat(MAX_BODY_CHARS);
+        let e = from_response_parts(500, &HeaderMap::new(), body.as_bytes());
+        assert_eq!(hub(&e).message, body);
+    }
+
+    #[test]
+    fn request_id_and_display() {
+        let e = from_response_parts(
+            404,
+            &headers(&[
+                ("X-Error-Code", "EntryNotFound"),
+                ("X-Error-Message", "Entry not found"),
+                ("X-Request-Id", "Root=1-abc"),
+            ]),
+            b"",
+        );
+        assert_eq!(hub(&e).request_id.as_deref(), Some("Root=1-abc"));
+        let text = e.to_string();
+        assert!(text.contains("404"), "{text}");
+        assert!(text.contains("Entry not found"), "{text}");
+        assert!(text.contains("Root=1-abc"), "{text}");
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..500 {
+            let len = (next() % 1200) as usize;
+            let body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let mut map = HeaderMap::new();
+            let raw: Vec<u8> = (0..(next() % 40))
+                .map(|_| (next() % 0x5f + 0x20) as u8 | ((next() as u8) & 0x80))
+                .collect();
+            if let Ok(v) = HeaderValue::from_bytes(&raw) {
+                map.insert("x-error-message", v.clone());
+                map.insert("retry-after", v.clone());
+                map.insert("ratelimit", v);
+            }
+            let status = [400u16, 401, 403, 404, 409, 412, 429, 500][round % 8];
+            let e = from_response_parts(status, &map, &body);
+            let _ = e.to_string();
+        }
+        // Non-UTF-8 header bytes are read lossily.
+        let mut map = HeaderMap::new();
+        map.insert(
+            "x-error-message",
+            HeaderValue::from_bytes(b"caf\xc3\xa9 \xff").unwrap(),
+        );
+        let e = from_response_parts(400, &map, b"\xff\xfe");
+        assert!(hub(&e).message.starts_with("café"));
+    }
+
+    #[test]
+    fn retryable() {
+        for status in [408, 429, 500, 502, 503, 504, 409] {
+            assert!(
+                from_response_parts(status, &HeaderMap::new(), b"").is_retryable(),
+                "{status}"
+            );
+        }
+        for status in [400, 401, 403, 404, 412, 413] {
+            assert!(
+                !from_response_parts(status, &HeaderMap::new(), b"").is_retryable(),
+                "{status}"
+            );
+        }
+        assert!(
+            Error::Timeout {
+                message: "x".into()
+            }
+            .is_retryable()
+        );
+        assert!(!Error::invalid("repo id", "a", "b").is_retryable());
+        assert!(
+            !Error::Decode {
+                path: ".".into(),
+                message: "x".into()
+            }
+            .is_retryable()
+        );
+        assert_eq!(Error::invalid("repo id", "a", "b").status(), None);
+        assert_eq!(Error::invalid("repo id", "a", "b").kind(), None);
+    }
+
+    #[test]
+    fn invalid_input_display() {
+        let e = Error::invalid("repo id", "a//b", "must have one `/`");
+        assert_eq!(e.to_string(), "invalid repo id \"a//b\": must have one `/`");
+    }
+
+    #[test]
+    fn io_display_does_not_repeat_source() {
+        let e = Error::io(
+            "reading /tmp/x",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        );
+        assert_eq!(e.to_string(), "reading /tmp/x");
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("no such file")
+        );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Item {
+        id: String,
+        gated: bool,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Page {
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn decode_names_the_path() {
+        let body = br#"{"items":[{"id":"a","gated":false},{"id":"b","gated":false},
+            {"id":"c","gated":true},{"id":"d","gated":"manual"}]}"#;
+        match decode::<Page>(body) {
+            Err(Error::Decode { path, message }) => {
+                assert_eq!(path, "items[3].gated");
+                assert!(message.contains("invalid type"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let ok: Page = decode(br#"{"items":[{"id":"a","gated":true}]}"#).unwrap();
+        assert_eq!(ok.items.len(), 1);
+        assert_eq!(ok.items[0].id, "a");
+        assert!(ok.items[0].gated);
+    }
+
+    #[test]
+    fn decode_root_and_garbage() {
+        for body in [
+            &b""[..],
+            b"not json",
+            b"[1,2]",
+            b"{\"items\":[]} trailing",
+            b"\xff",
+        ] {
+            match decode::<Page>(body) {
+                Err(Error::Decode { path, message }) => {
+                    assert!(!message.is_empty());
+                    assert!(!path.is_empty());
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        match decode::<Page>(br#"{"items":[{"id":"a"}]}"#) {
+            Err(Error::Decode { path, message }) => {
+                assert_eq!(path, "items[0]");
+                assert!(message.contains("gated"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        match decode::<Page>(b"not json") {
+            Err(e @ Error::Decode { .. }) => {
+                assert!(e.to_string().contains("`.`"), "{e}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builder_error_is_not_sent() {
+        let client = reqwest::Client::new();
+        let err = client
+            .get("http://exa mple.com/")
+            .build()
+            .expect_err("bad URL");
+        match Error::from(err) {
+            Error::Transport {
+                maybe_sent, source, ..
+            } => {
+                assert!(!maybe_sent);
+                assert!(source.is_some());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn connect_error_hides_credentials() {
+        // A port that was free a moment ago: connecting fails.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let url = format!("http://user:hf_secret@127.0.0.1:{port}/api/models?token=hf_secret#x");
+        let err = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        let e = Error::from(err);
+        match &e {
+            Error::Transport { maybe_sent, .. } => assert!(!maybe_sent),
+            other => panic!("unexpected {other:?}"),
+        }
+        let mut text = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        assert!(!text.contains("hf_secret"), "{text}");
+        assert!(e.to_string().contains("/api/models"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn timeout_maps_to_timeout() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accept and hold the connection without answering.
+        let hold = tokio::spawn(async move {
+            let conn = listener.accept().await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(conn);
+        });
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let err = client
+            .get(format!("http://{addr}/slow?token=hf_secret"))
+            .send()
+            .await
+            .unwrap_err();
+        let e = Error::from(err);
+        match &e {
+            Error::Timeout { message } => {
+                assert!(message.contains("/slow"), "{message}");
+                assert!(!message.contains("hf_secret"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(e.is_retryable());
+        hold.abort();
+    }
+}

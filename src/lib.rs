@@ -1,0 +1,32 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod generated {
+    #![allow(
+        missing_docs,
+        unused_imports,
+        clippy::all,
+        clippy::pedantic,
+        rustdoc::all,
+        unreachable_pub,
+        dead_code,
+        irrefutable_let_patterns
+    )]
+    include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+}
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod link;
+pub mod operations;
+pub mod repo;
+pub mod retry;
+
+pub use client::{ByteStream, Hub, HubBuilder};
+pub use error::{Error, HubError, HubErrorKind, Result};
+
+/// Request and response types of every operation, generated from the Hub's OpenAPI document.
+pub mod types {
+    pub use crate::generated::types::*;
+}
