@@ -16,6 +16,7 @@ mod generated {
 }
 
 pub mod client;
+pub mod commit;
 pub mod config;
 pub mod error;
 pub mod link;

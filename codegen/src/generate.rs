@@ -30,7 +30,8 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<String> {
     rename_underscore_id_fields(&mut file);
     let wrappers = hub_wrappers(&file)?;
     let table = operation_table(rows);
-    let extra: syn::File = syn::parse2(quote! { #wrappers #table })
+    let exercise = exercise_code(&file, normalised)?;
+    let extra: syn::File = syn::parse2(quote! { #wrappers #table #exercise })
         .map_err(|e| CodegenError::Generator(format!("wrapper code does not parse: {e}")))?;
     file.items.extend(extra.items);
     Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
@@ -216,4 +217,193 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
         /// Every operation of the vendored document, one entry per original path.
         pub const OPERATIONS: [crate::operations::Operation; #count] = [#(#entries),*];
     }
+}
+
+/// The sample for an unconstrained string path parameter: a `/` and a space show that
+/// path parameters are percent-encoded whole.
+const PATH_SAMPLE: &str = "seg/a b";
+
+fn norm(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Percent-encodes like the generated client (everything but unreserved characters).
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn find_operation<'a>(doc: &'a Value, name: &str) -> Option<(&'a str, &'a str, &'a Value)> {
+    for (path, item) in doc.get("paths")?.as_object()? {
+        for (method, op) in item.as_object()? {
+            if op.get("operationId").and_then(Value::as_str) == Some(name) {
+                return Some((path, method, op));
+            }
+        }
+    }
+    None
+}
+
+/// `exercise_operation(hub, name)` calls one generated method with sample arguments, and
+/// `exercise_expectation(name)` says what request it must send: the test of every operation.
+fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
+    let mut calls = Vec::new();
+    let mut expectations = Vec::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else { continue };
+        if imp.trait_.is_some() || !p.path.is_ident("Client") {
+            continue;
+        }
+        for it in &imp.items {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            if f.sig.asyncness.is_none() {
+                continue;
+            }
+            let name = f.sig.ident.to_string();
+            let Some((path, method, op)) = find_operation(doc, &name) else {
+                return Err(CodegenError::Generator(format!("{name}: no operation in the document")));
+            };
+            let params: Vec<&Value> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
+            let mut args = Vec::new();
+            let mut path_values: Vec<(String, String)> = Vec::new();
+            let mut skip: Option<String> = None;
+            for input in &f.sig.inputs {
+                let syn::FnArg::Typed(t) = input else { continue };
+                let syn::Pat::Ident(id) = &*t.pat else { continue };
+                let arg = id.ident.to_string();
+                let ty = &*t.ty;
+                let ty_text = quote!(#ty).to_string().replace(' ', "");
+                if ty_text.starts_with("Option<") {
+                    args.push(quote! { None });
+                    continue;
+                }
+                if ty_text == "B" {
+                    args.push(quote! { ::std::vec::Vec::<u8>::new() });
+                    continue;
+                }
+                let schema = if arg == "body" {
+                    op.pointer("/requestBody/content/application~1json/schema")
+                        .or_else(|| op.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema"))
+                } else {
+                    params
+                        .iter()
+                        .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg)))
+                        .and_then(|p| p.get("schema"))
+                };
+                let param_in = params
+                    .iter()
+                    .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg)))
+                    .and_then(|p| p.get("in").and_then(Value::as_str));
+                let Some(schema) = schema else {
+                    skip = Some(format!("no schema for argument `{arg}`"));
+                    break;
+                };
+                let unconstrained_string = schema.get("type").and_then(Value::as_str) == Some("string")
+                    && ["enum", "pattern", "format", "minLength", "maxLength"]
+                        .iter()
+                        .all(|k| schema.get(*k).is_none());
+                let value = if param_in == Some("path") && unconstrained_string {
+                    Value::String(PATH_SAMPLE.into())
+                } else if let Some(v) = crate::samples::sample(schema, doc, 0) {
+                    v
+                } else {
+                    skip = Some(format!("no sample value fits argument `{arg}`"));
+                    break;
+                };
+                if param_in == Some("path") {
+                    let text = match &value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let api_name = params
+                        .iter()
+                        .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg)))
+                        .and_then(|p| p.get("name").and_then(Value::as_str))
+                        .unwrap_or_default()
+                        .to_string();
+                    path_values.push((api_name, text));
+                }
+                let json_text = value.to_string();
+                if ty_text == "&'astr" {
+                    let s = match &value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    args.push(quote! { #s });
+                } else if let syn::Type::Reference(r) = ty {
+                    let inner = &*r.elem;
+                    args.push(quote! {
+                        &::serde_json::from_str::<#inner>(#json_text).expect(#json_text)
+                    });
+                } else {
+                    args.push(quote! {
+                        ::serde_json::from_str::<#ty>(#json_text).expect(#json_text)
+                    });
+                }
+            }
+            let ident = &f.sig.ident;
+            let method_upper = method.to_ascii_uppercase();
+            let required_query: Vec<String> = params
+                .iter()
+                .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+                .filter(|p| p.get("required").and_then(Value::as_bool) == Some(true))
+                .filter_map(|p| p.get("name").and_then(Value::as_str).map(String::from))
+                .collect();
+            let mut expected_path = path.to_string();
+            for (k, v) in &path_values {
+                expected_path = expected_path.replace(&format!("{{{k}}}"), &encode(v));
+            }
+            match skip {
+                Some(reason) => expectations.push(quote! {
+                    #name => Some(crate::operations::Expectation {
+                        method: #method_upper, path: ::std::string::String::new(),
+                        required_query: &[], skipped: Some(#reason),
+                    }),
+                }),
+                None => {
+                    calls.push(quote! {
+                        #name => Some(hub.#ident(#(#args),*).await.map(|_| ())),
+                    });
+                    expectations.push(quote! {
+                        #name => Some(crate::operations::Expectation {
+                            method: #method_upper, path: ::std::string::String::from(#expected_path),
+                            required_query: &[#(#required_query),*], skipped: None,
+                        }),
+                    });
+                }
+            }
+        }
+    }
+    Ok(quote! {
+        /// Calls the named operation with sample arguments (for the every-operation test).
+        pub async fn exercise_operation(hub: &crate::Hub, name: &str) -> Option<crate::Result<()>> {
+            match name {
+                #(#calls)*
+                _ => None,
+            }
+        }
+
+        /// What `exercise_operation(name)` must send.
+        pub fn exercise_expectation(name: &str) -> Option<crate::operations::Expectation> {
+            match name {
+                #(#expectations)*
+                _ => None,
+            }
+        }
+    })
 }

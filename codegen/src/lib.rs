@@ -12,6 +12,7 @@ pub mod hoist;
 pub mod naming;
 pub mod normalise;
 pub mod overlay;
+pub mod samples;
 pub mod walk;
 
 use std::path::Path;
