@@ -350,7 +350,7 @@ async fn error_from_response(response: Response) -> Error {
     crate::error::from_response_parts(status, &headers, &body)
 }
 
-async fn map_error<T: DeserializeOwned>(
+pub(crate) async fn map_error<T: DeserializeOwned>(
     operation: &'static str,
     e: progenitor_client::Error<()>,
     decode: bool,

@@ -21,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod link;
 pub mod operations;
+pub mod pagination;
 pub mod repo;
 pub mod retry;
 

@@ -28,7 +28,7 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<String> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::Generator(format!("progenitor's output does not parse: {e}")))?;
     rename_underscore_id_fields(&mut file);
-    let wrappers = hub_wrappers(&file)?;
+    let wrappers = hub_wrappers(&file, normalised)?;
     let table = operation_table(rows);
     let exercise = exercise_code(&file, normalised)?;
     let extra: syn::File = syn::parse2(quote! { #wrappers #table #exercise })
@@ -132,7 +132,7 @@ fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
 
 /// `impl Hub` methods forwarding to every generated operation and returning the facade's
 /// types and error.
-fn hub_wrappers(file: &syn::File) -> Result<TokenStream> {
+fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
     let mut methods = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
@@ -164,7 +164,15 @@ fn hub_wrappers(file: &syn::File) -> Result<TokenStream> {
                 })
                 .collect();
             let name_str = name.to_string();
-            let (ret, body) = match answer_of(&f.sig)? {
+            let answer = answer_of(&f.sig)?;
+            if let Answer::Json(t) = &answer
+                && let Some(item) = vec_item(t)
+                && is_link_paginated(doc, &name_str)
+            {
+                methods.push(paginated_wrapper(f, &docs, item)?);
+                continue;
+            }
+            let (ret, body) = match answer {
                 Answer::Json(t) => (
                     quote! { crate::Result<#t> },
                     quote! { crate::client::finish_json(#name_str, self.raw().#name(#(#args),*).await).await },
@@ -376,9 +384,20 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                     }),
                 }),
                 None => {
-                    calls.push(quote! {
-                        #name => Some(hub.#ident(#(#args),*).await.map(|_| ())),
-                    });
+                    if is_link_paginated(doc, &name) && matches!(answer_of(&f.sig)?, Answer::Json(ref t) if vec_item(t).is_some()) {
+                        calls.push(quote! {
+                            #name => Some(
+                                ::futures::StreamExt::next(&mut hub.#ident(#(#args),*).pages())
+                                    .await
+                                    .transpose()
+                                    .map(|_| ()),
+                            ),
+                        });
+                    } else {
+                        calls.push(quote! {
+                            #name => Some(hub.#ident(#(#args),*).await.map(|_| ())),
+                        });
+                    }
                     expectations.push(quote! {
                         #name => Some(crate::operations::Expectation {
                             method: #method_upper, path: ::std::string::String::from(#expected_path),
@@ -404,6 +423,79 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                 #(#expectations)*
                 _ => None,
             }
+        }
+    })
+}
+
+fn vec_item(t: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = t else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    first_generic(t)
+}
+
+fn is_link_paginated(doc: &Value, name: &str) -> bool {
+    find_operation(doc, name).is_some_and(|(_, _, op)| {
+        op.get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .any(|(c, r)| c.starts_with('2') && r.pointer("/headers/Link").is_some())
+    })
+}
+
+/// A Link-paginated operation's `Hub` method: it sends nothing, and returns a
+/// `Paginator` whose first page is the generated call with owned copies of the arguments.
+fn paginated_wrapper(
+    f: &syn::ImplItemFn,
+    docs: &[&syn::Attribute],
+    item: &syn::Type,
+) -> Result<TokenStream> {
+    let name = &f.sig.ident;
+    let name_str = name.to_string();
+    let generics = &f.sig.generics;
+    let inputs: Vec<&syn::FnArg> = f.sig.inputs.iter().collect();
+    let mut owned = Vec::new();
+    let mut uses = Vec::new();
+    for input in &f.sig.inputs {
+        let syn::FnArg::Typed(t) = input else { continue };
+        let syn::Pat::Ident(id) = &*t.pat else {
+            return Err(CodegenError::Generator(format!("{name}: unexpected argument pattern")));
+        };
+        let x = &id.ident;
+        let ty = &*t.ty;
+        let text = quote!(#ty).to_string().replace(' ', "");
+        if text == "&'astr" {
+            owned.push(quote! { let #x = #x.to_owned(); });
+            uses.push(quote! { #x.as_str() });
+        } else if text == "Option<&'astr>" {
+            owned.push(quote! { let #x = #x.map(::std::borrow::ToOwned::to_owned); });
+            uses.push(quote! { #x.as_deref() });
+        } else if text.starts_with("Option<&'a") {
+            owned.push(quote! { let #x = #x.map(::std::borrow::ToOwned::to_owned); });
+            uses.push(quote! { #x.as_ref() });
+        } else if text.starts_with("&'a") {
+            owned.push(quote! { let #x = ::std::borrow::ToOwned::to_owned(#x); });
+            uses.push(quote! { &#x });
+        } else {
+            uses.push(quote! { #x });
+        }
+    }
+    Ok(quote! {
+        #(#docs)*
+        ///
+        /// Returns a lazy [`Paginator`](crate::pagination::Paginator): nothing is sent until
+        /// its `pages()` or `items()` stream is polled.
+        pub fn #name #generics (#(#inputs),*) -> crate::pagination::Paginator<#item> {
+            #(#owned)*
+            crate::pagination::Paginator::new(self.clone(), #name_str, move |hub: crate::Hub| {
+                ::std::boxed::Box::pin(async move {
+                    let r = hub.raw().#name(#(#uses),*).await;
+                    crate::pagination::first_page(&hub, #name_str, r).await
+                })
+            })
         }
     })
 }

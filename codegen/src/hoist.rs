@@ -4,7 +4,9 @@
 //! typify would make a Rust type of each copy (3,150 types, 172k lines, a 90 s build).
 //! Every object or enum shape used twice or more becomes one component, referenced by
 //! `$ref`. Its name comes from where it is used (the property or operation naming it most
-//! often), with an override table for the important shapes, so names stay stable.
+//! often), with an override table for the important shapes, so names stay stable. A shape
+//! the document names itself with `x-hf-name` (our overlay's `ModelInfo`, …) is hoisted under
+//! that name even when used once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,7 +31,7 @@ fn canonical(v: &Value) -> String {
             Value::Object(o) => {
                 let mut sorted: BTreeMap<&String, Value> = BTreeMap::new();
                 for (k, x) in o {
-                    if matches!(k.as_str(), "description" | "title" | "example") {
+                    if matches!(k.as_str(), "description" | "title" | "example" | "x-hf-name") {
                         continue;
                     }
                     // Property maps keep their names; everything else recurses too.
@@ -126,12 +128,17 @@ fn children_mut<'a>(v: &'a mut Value, hint: &str) -> Vec<(&'a mut Value, String)
 struct Census {
     count: BTreeMap<String, usize>,
     hints: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Names the document itself gives a shape (`x-hf-name`, used by our overlay).
+    named: BTreeMap<String, String>,
 }
 
 fn census(v: &mut Value, hint: &str, c: &mut Census) {
     if is_candidate(v) {
         let key = canonical(v);
         *c.count.entry(key.clone()).or_default() += 1;
+        if let Some(n) = v.get("x-hf-name").and_then(Value::as_str) {
+            c.named.insert(key.clone(), n.to_string());
+        }
         *c.hints.entry(key).or_default().entry(hint.to_string()).or_default() += 1;
     }
     for (child, h) in children_mut(v, hint) {
@@ -222,7 +229,7 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
     let mut shared: Vec<(&String, usize)> = c
         .count
         .iter()
-        .filter(|(_, n)| **n >= 2)
+        .filter(|(k, n)| **n >= 2 || c.named.contains_key(*k))
         .map(|(k, n)| (k, *n))
         .collect();
     shared.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -244,10 +251,11 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
                 vals.sort();
                 Some(format!("enum:{}", vals.join(",")))
             });
-        let mut base = prop_sig
-            .as_deref()
-            .and_then(|s| overrides.get(s))
-            .map(|s| s.to_string())
+        let mut base = c
+            .named
+            .get(key)
+            .cloned()
+            .or_else(|| prop_sig.as_deref().and_then(|s| overrides.get(s)).map(|s| s.to_string()))
             .unwrap_or_else(|| {
                 let hints = &c.hints[key];
                 let best = hints

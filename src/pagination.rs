@@ -1,0 +1,242 @@
+//! Link-header pagination as lazy, resumable, guarded streams.
+//!
+//! Every operation the Hub pages with `Link: <…>; rel="next"` returns a [`Paginator`]
+//! from its [`Hub`] method. Nothing is requested until the stream is polled; at most one
+//! page is fetched ahead of what the caller consumed; dropping the stream stops everything.
+//!
+//! Guards:
+//! - a next URL already visited ends the stream with [`Error::Decode`] (a loop);
+//! - a next URL on another origin than the configured endpoint is **refused** (an error),
+//!   never followed — not even without the token: a list that continues elsewhere is not
+//!   one we can vouch for;
+//! - an empty page that still has a next link does not end the stream;
+//! - a page that still fails after the client's retries ends the stream with that error.
+//!
+//! ```no_run
+//! # async fn demo() -> hf_hub_api::Result<()> {
+//! use futures::TryStreamExt;
+//! let hub = hf_hub_api::Hub::from_env()?;
+//! // The 10 most downloaded models of an author; exactly the pages needed are fetched.
+//! let models: Vec<_> = hub
+//!     .list_models(Some("google"), None, None, None, None, Some(-1), &[], &[], None, None, Some(std::num::NonZeroU64::new(100).unwrap()), None, None, None, None, Some("downloads"))
+//!     .items()
+//!     .take(10)
+//!     .try_collect()
+//!     .await?;
+//! # let _ = models; Ok(()) }
+//! ```
+
+use std::collections::HashSet;
+use std::pin::Pin;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, Stream, StreamExt};
+use progenitor_client::ResponseValue;
+use reqwest::header::{ACCEPT, HeaderValue};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::client::map_error;
+use crate::error::{Error, Result};
+use crate::link;
+use crate::Hub;
+
+/// One page of a listing.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    items: Vec<T>,
+    next: Option<Url>,
+}
+
+impl<T> Page<T> {
+    /// The page's items.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The page's items, owned.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
+
+    /// The URL of the next page (a cursor to save and resume from with
+    /// [`Paginator::resume`]), or `None` on the last page.
+    pub fn next_cursor(&self) -> Option<&Url> {
+        self.next.as_ref()
+    }
+
+    /// Whether more pages remain.
+    pub fn has_more(&self) -> bool {
+        self.next.is_some()
+    }
+}
+
+type FirstPage<T> = Box<dyn FnOnce(Hub) -> BoxFuture<'static, Result<Page<T>>> + Send>;
+
+enum Start<T> {
+    First(FirstPage<T>),
+    Resume(Url),
+}
+
+/// A lazy listing of a Link-paginated operation; see the [module docs](self).
+#[must_use = "a paginator does nothing until its stream is polled"]
+pub struct Paginator<T> {
+    hub: Hub,
+    operation: &'static str,
+    start: Start<T>,
+}
+
+impl<T> std::fmt::Debug for Paginator<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Paginator")
+            .field("operation", &self.operation)
+            .field(
+                "start",
+                &match &self.start {
+                    Start::First(_) => "first page".to_string(),
+                    Start::Resume(u) => format!("resume at {}", u.path()),
+                },
+            )
+            .finish()
+    }
+}
+
+enum State<T> {
+    Start(Start<T>),
+    Next(Url),
+    Fail(Error),
+    Done,
+}
+
+impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
+    #[doc(hidden)]
+    pub fn new(
+        hub: Hub,
+        operation: &'static str,
+        first: impl FnOnce(Hub) -> BoxFuture<'static, Result<Page<T>>> + Send + 'static,
+    ) -> Self {
+        Paginator {
+            hub,
+            operation,
+            start: Start::First(Box::new(first)),
+        }
+    }
+
+    /// Continues a listing from a saved cursor ([`Page::next_cursor`]). The URL must be on
+    /// the client's endpoint origin; anything else is refused before any request.
+    pub fn resume(hub: &Hub, operation: &'static str, cursor: Url) -> Result<Self> {
+        if !hub.transport().is_endpoint_origin(&cursor) {
+            return Err(Error::invalid(
+                "pagination cursor",
+                cursor.as_str(),
+                "not on the configured endpoint's origin",
+            ));
+        }
+        Ok(Paginator {
+            hub: hub.clone(),
+            operation,
+            start: Start::Resume(cursor),
+        })
+    }
+
+    /// The pages, one request each, fetched as the stream is polled.
+    pub fn pages(self) -> Pin<Box<dyn Stream<Item = Result<Page<T>>> + Send>> {
+        let Paginator {
+            hub,
+            operation,
+            start,
+        } = self;
+        let seen: HashSet<String> = HashSet::new();
+        Box::pin(stream::unfold(
+            (State::Start(start), seen, hub),
+            move |(state, mut seen, hub)| async move {
+                let result = match state {
+                    State::Done => return None,
+                    State::Fail(e) => return Some((Err(e), (State::Done, seen, hub))),
+                    State::Start(Start::First(first)) => first(hub.clone()).await,
+                    State::Start(Start::Resume(url)) | State::Next(url) => {
+                        fetch_page(&hub, operation, url, &mut seen).await
+                    }
+                };
+                let next = match &result {
+                    Ok(Page { next: Some(url), .. }) => match guard_next(&hub, url, &seen) {
+                        Ok(()) => State::Next(url.clone()),
+                        // This page is yielded; the guard's error comes next, then the end.
+                        Err(e) => State::Fail(e),
+                    },
+                    Ok(Page { next: None, .. }) | Err(_) => State::Done,
+                };
+                Some((result, (next, seen, hub)))
+            },
+        ))
+    }
+
+    /// The items of every page, in order, fetched page by page as the stream is polled.
+    /// `items().take(n)` never fetches a page it does not need.
+    pub fn items(self) -> Pin<Box<dyn Stream<Item = Result<T>> + Send>> {
+        Box::pin(
+            self.pages()
+                .map(|page| match page {
+                    Ok(p) => stream::iter(p.items.into_iter().map(Ok)).left_stream(),
+                    Err(e) => stream::once(async move { Err(e) }).right_stream(),
+                })
+                .flatten(),
+        )
+    }
+}
+
+fn guard_next(hub: &Hub, url: &Url, seen: &HashSet<String>) -> Result<()> {
+    if !hub.transport().is_endpoint_origin(url) {
+        return Err(Error::Decode {
+            path: "Link header".into(),
+            message: format!(
+                "the next page is on another origin ({}); refusing to follow it",
+                url.origin().ascii_serialization()
+            ),
+        });
+    }
+    if seen.contains(url.as_str()) {
+        return Err(Error::Decode {
+            path: "Link header".into(),
+            message: format!("the next page {} was already fetched: the listing loops", url.path()),
+        });
+    }
+    Ok(())
+}
+
+async fn fetch_page<T: DeserializeOwned>(
+    hub: &Hub,
+    operation: &'static str,
+    url: Url,
+    seen: &mut HashSet<String>,
+) -> Result<Page<T>> {
+    seen.insert(url.as_str().to_string());
+    let mut request = reqwest::Request::new(reqwest::Method::GET, url.clone());
+    request
+        .headers_mut()
+        .insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let response = hub.send(request, operation, true).await?;
+    let next = link::next_url(response.headers(), &url)?;
+    let body = response.bytes().await?;
+    let items: Vec<T> = crate::error::decode(&body)?;
+    Ok(Page { items, next })
+}
+
+#[doc(hidden)]
+pub async fn first_page<T: DeserializeOwned>(
+    hub: &Hub,
+    operation: &'static str,
+    r: std::result::Result<ResponseValue<Vec<T>>, progenitor_client::Error<()>>,
+) -> Result<Page<T>> {
+    match r {
+        Ok(v) => {
+            // The Hub sends absolute links; a relative one is resolved against the endpoint.
+            let next = link::next_url(v.headers(), hub.endpoint())?;
+            Ok(Page {
+                items: v.into_inner(),
+                next,
+            })
+        }
+        Err(e) => Err(map_error::<Vec<T>>(operation, e, true).await),
+    }
+}
