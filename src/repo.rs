@@ -517,3 +517,13 @@ mod tests {
         }
     }
 }
+
+impl From<RepoType> for crate::types::RepoTypeSegment {
+    fn from(t: RepoType) -> Self {
+        match t {
+            RepoType::Model => Self::Models,
+            RepoType::Dataset => Self::Datasets,
+            RepoType::Space => Self::Spaces,
+        }
+    }
+}

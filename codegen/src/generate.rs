@@ -95,7 +95,7 @@ impl ToTokenString for syn::Meta {
 
 /// What an operation answers, from its generated return type.
 enum Answer {
-    Json(syn::Type),
+    Json(Box<syn::Type>),
     Empty,
     Bytes,
 }
@@ -112,7 +112,7 @@ fn answer_of(sig: &syn::Signature) -> Result<Answer> {
     Ok(match text.as_str() {
         "()" => Answer::Empty,
         "ByteStream" => Answer::Bytes,
-        _ => Answer::Json(inner.clone()),
+        _ => Answer::Json(Box::new(inner.clone())),
     })
 }
 

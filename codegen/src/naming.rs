@@ -57,6 +57,11 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("GET /{namespace}/{repo}/user-access-report", "get_model_user_access_report"),
     ("GET /datasets/{namespace}/{repo}/user-access-report", "get_dataset_user_access_report"),
     ("GET /api/whoami-v2", "whoami"),
+    ("POST /api/jobs/{namespace}/auth-check/{perms}", "auth_check_jobs"),
+    ("GET /api/collections/{namespace}/{slug}/resource-group", "get_collection_resource_group_by_slug"),
+    ("POST /api/collections/{namespace}/{slug}/resource-group", "create_collection_resource_group_by_slug"),
+    ("POST /api/repos/create", "create_repo"),
+    ("POST /api/repos/move", "move_repo"),
     ("POST /api/{repoType}/{namespace}/{repo}/commit/{rev}", "create_commit"),
     ("POST /api/{repoType}/{namespace}/{repo}/preupload/{rev}", "preupload"),
     ("POST /api/{repoType}/{namespace}/{repo}/paths-info/{rev}", "get_paths_info"),
@@ -134,7 +139,8 @@ pub fn derive_name(method: &str, path: &str, returns_array: bool) -> String {
         let s = segs[i];
         let next = segs.get(i + 1).copied();
         i += 1;
-        if s == "api" || is_param(s) {
+        let is_version = s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit());
+        if s == "api" || is_version || is_param(s) {
             if s == "{repoType}" {
                 words.push("repo".into());
             }

@@ -51,6 +51,7 @@ pub const STEPS: &[(&str, Step)] = &[
     ("drop_non_success_responses", drop_non_success_responses),
     ("byte_stream_responses", byte_stream_responses),
     ("commit_raw_body", commit_raw_body),
+    ("preupload_create_pr_param", preupload_create_pr_param),
     ("insert_empty_responses", insert_empty_responses),
     ("rename_duplicate_path_params", rename_duplicate_path_params),
     ("merge_repo_type_copies", merge_repo_type_copies),
@@ -745,6 +746,31 @@ pub fn commit_raw_body(doc: &mut Value) -> Result<usize> {
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
         });
         n += 1;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// The Hub's preupload takes `create_pr` (the official clients send it when the commit
+/// opens a pull request, so LFS files are checked against the PR's future ref), but upstream
+/// does not declare it. It is added as an optional boolean query parameter.
+pub fn preupload_create_pr_param(doc: &mut Value) -> Result<usize> {
+    let mut n = 0;
+    each_operation(doc, &mut |path, method, op, _| {
+        if method != "post" || !path.ends_with("/preupload/{rev}") {
+            return Ok(());
+        }
+        let params = op
+            .as_object_mut()
+            .map(|o| o.entry("parameters").or_insert_with(|| json!([])))
+            .and_then(Value::as_array_mut);
+        if let Some(params) = params
+            && !params.iter().any(|p| p["name"] == "create_pr")
+        {
+            params.push(json!({"name": "create_pr", "in": "query", "required": false,
+                "schema": {"type": "boolean", "description": "Whether the files are for a commit that opens a pull request"}}));
+            n += 1;
+        }
         Ok(())
     })?;
     Ok(n)

@@ -500,3 +500,18 @@ fn the_vendored_documents_generate() {
         assert_eq!(out.code, again.code);
     }
 }
+
+#[test]
+fn preupload_gets_create_pr() {
+    let mut d = doc_with(
+        "/api/models/{namespace}/{repo}/preupload/{rev}",
+        "post",
+        json!({"parameters": [], "responses": {}}),
+    );
+    assert_eq!(normalise::preupload_create_pr_param(&mut d).unwrap(), 1);
+    let p = &d["paths"]["/api/models/{namespace}/{repo}/preupload/{rev}"]["post"]["parameters"][0];
+    assert_eq!(p["name"], "create_pr");
+    assert_eq!(p["schema"]["type"], "boolean");
+    // Idempotent once upstream declares it.
+    assert_eq!(normalise::preupload_create_pr_param(&mut d).unwrap(), 0);
+}

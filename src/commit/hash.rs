@@ -17,7 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::ops::{AddSource, CommitOperation, sized_chunks};
+use super::ops::{AddSource, ByteProgress, CommitOperation, sized_chunks};
 use crate::error::{Error, Result};
 
 /// How many bytes are read at a time when hashing.
@@ -109,14 +109,23 @@ fn io_error(what: &str, source: io::Error) -> Error {
     }
 }
 
-fn hash_file_blocking(path: &Path) -> io::Result<FileHashes> {
+fn hash_file_blocking(path: &Path, progress: Option<&ByteProgress>) -> io::Result<FileHashes> {
     let file = std::fs::File::open(path)?;
     let expected = file.metadata()?.len();
-    hash_read_blocking(file, expected)
+    hash_read_blocking_with(file, expected, progress)
 }
 
 /// Hashes `reader`, which its metadata said holds `expected` bytes; a different count is an error.
-fn hash_read_blocking(mut file: impl Read, expected: u64) -> io::Result<FileHashes> {
+#[cfg(test)]
+fn hash_read_blocking(file: impl Read, expected: u64) -> io::Result<FileHashes> {
+    hash_read_blocking_with(file, expected, None)
+}
+
+fn hash_read_blocking_with(
+    mut file: impl Read,
+    expected: u64,
+    progress: Option<&ByteProgress>,
+) -> io::Result<FileHashes> {
     let mut hashing = Hashing::new(expected);
     let mut buf = vec![0u8; HASH_CHUNK_SIZE];
     loop {
@@ -129,6 +138,9 @@ fn hash_read_blocking(mut file: impl Read, expected: u64) -> io::Result<FileHash
             break;
         }
         hashing.update(&buf[..n]);
+        if let Some(progress) = progress {
+            progress(n as u64);
+        }
         if hashing.total > expected {
             break;
         }
@@ -145,10 +157,13 @@ fn hash_read_blocking(mut file: impl Read, expected: u64) -> io::Result<FileHash
     Ok(hashing.finish())
 }
 
-fn hash_bytes_blocking(bytes: &[u8]) -> FileHashes {
+fn hash_bytes_blocking(bytes: &[u8], progress: Option<&ByteProgress>) -> FileHashes {
     let mut hashing = Hashing::new(bytes.len() as u64);
     for chunk in bytes.chunks(HASH_CHUNK_SIZE) {
         hashing.update(chunk);
+        if let Some(progress) = progress {
+            progress(chunk.len() as u64);
+        }
     }
     hashing.finish()
 }
@@ -158,17 +173,25 @@ fn hash_bytes_blocking(bytes: &[u8]) -> FileHashes {
 /// A local file whose size differs from its metadata at the end of the read (it changed while being
 /// read), or a reader that does not yield exactly its declared size, is an [`Error::Io`] naming it.
 pub async fn hash_source(source: &AddSource) -> Result<FileHashes> {
+    hash_source_with_progress(source, None).await
+}
+
+/// Like [`hash_source`], telling `progress` how many more bytes were hashed after each chunk.
+pub async fn hash_source_with_progress(
+    source: &AddSource,
+    progress: Option<ByteProgress>,
+) -> Result<FileHashes> {
     match source {
         AddSource::File(path) => {
             let owned: PathBuf = path.clone();
-            tokio::task::spawn_blocking(move || hash_file_blocking(&owned))
+            tokio::task::spawn_blocking(move || hash_file_blocking(&owned, progress.as_ref()))
                 .await
                 .map_err(|e| io_error(&source.describe(), io::Error::other(e)))?
                 .map_err(|e| io_error(&source.describe(), e))
         }
         AddSource::Bytes(bytes) => {
             let bytes = bytes.clone();
-            tokio::task::spawn_blocking(move || hash_bytes_blocking(&bytes))
+            tokio::task::spawn_blocking(move || hash_bytes_blocking(&bytes, progress.as_ref()))
                 .await
                 .map_err(|e| io_error(&source.describe(), io::Error::other(e)))
         }
@@ -179,6 +202,9 @@ pub async fn hash_source(source: &AddSource) -> Result<FileHashes> {
                 std::pin::pin!(sized_chunks(reader, *size, HASH_CHUNK_SIZE, label.clone()));
             while let Some(chunk) = chunks.try_next().await.map_err(|e| io_error(label, e))? {
                 hashing.update(&chunk);
+                if let Some(progress) = &progress {
+                    progress(chunk.len() as u64);
+                }
             }
             Ok(hashing.finish())
         }

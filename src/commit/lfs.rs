@@ -30,7 +30,7 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, Heade
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use super::ops::{AddSource, sized_chunks};
+use super::ops::{AddSource, ByteProgress, sized_chunks};
 use crate::error::{Error, HubError, HubErrorKind, Result};
 
 /// The media type of batch requests and answers (`Accept` and `Content-Type`).
@@ -282,7 +282,31 @@ pub async fn upload_object(
     settings: &UploadSettings,
     verify_auth: Option<&VerifyAuth>,
 ) -> Result<UploadOutcome> {
+    upload_object_with_progress(
+        client,
+        object,
+        source,
+        path_in_repo,
+        settings,
+        verify_auth,
+        None,
+    )
+    .await
+}
+
+/// Like [`upload_object`], telling `progress` how many more bytes of the content were handed to
+/// the connection as each chunk of a `PUT` body is sent (a retried request counts again).
+pub async fn upload_object_with_progress(
+    client: &reqwest::Client,
+    object: &BatchObject,
+    source: &AddSource,
+    path_in_repo: &str,
+    settings: &UploadSettings,
+    verify_auth: Option<&VerifyAuth>,
+    progress: Option<ByteProgress>,
+) -> Result<UploadOutcome> {
     let ctx = Ctx {
+        progress,
         label: format!(
             "LFS upload of {path_in_repo:?} (from {}), oid {}",
             source.describe(),
@@ -350,6 +374,7 @@ pub fn multipart_part_urls(header: &BTreeMap<String, String>) -> Result<Vec<&str
 type SourceErrorSlot = Arc<Mutex<Option<(io::ErrorKind, String)>>>;
 
 struct Ctx<'a> {
+    progress: Option<ByteProgress>,
     label: String,
     client: &'a reqwest::Client,
     settings: &'a UploadSettings,
@@ -417,7 +442,13 @@ impl Ctx<'_> {
         })?;
         let slot: SourceErrorSlot = Arc::new(Mutex::new(None));
         let recorder = slot.clone();
+        let progress = self.progress.clone();
         let stream = sized_chunks(reader, len, UPLOAD_CHUNK, format!("{}, {what}", self.label))
+            .inspect_ok(move |chunk| {
+                if let Some(progress) = &progress {
+                    progress(chunk.len() as u64);
+                }
+            })
             .inspect_err(move |e| {
                 if let Ok(mut guard) = recorder.lock() {
                     *guard = Some((e.kind(), e.to_string()));

@@ -39,6 +39,11 @@ pub type BoxAsyncRead = Box<dyn AsyncRead + Send + Unpin>;
 pub type ReaderFactory =
     Arc<dyn Fn() -> BoxFuture<'static, io::Result<BoxAsyncRead>> + Send + Sync>;
 
+/// A callback told how many more bytes of a file were processed (hashed or sent); called from
+/// whatever task or thread does the work, with deltas, never with totals. A retried request is
+/// counted again, so the sum can exceed a file's size.
+pub type ByteProgress = Arc<dyn Fn(u64) + Send + Sync>;
+
 /// Where the content of an added file comes from.
 #[derive(Clone)]
 pub enum AddSource {
