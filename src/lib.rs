@@ -22,6 +22,7 @@ pub mod error;
 pub mod link;
 pub mod operations;
 pub mod pagination;
+pub use generated::params;
 pub mod repo;
 pub mod retry;
 

@@ -14,11 +14,18 @@
 //!
 //! ```no_run
 //! # async fn demo() -> hf_hub_api::Result<()> {
-//! use futures::TryStreamExt;
+//! use futures::{StreamExt, TryStreamExt};
+//! use hf_hub_api::params::ListModelsParams;
 //! let hub = hf_hub_api::Hub::from_env()?;
 //! // The 10 most downloaded models of an author; exactly the pages needed are fetched.
+//! let params = ListModelsParams {
+//!     author: Some("google".into()),
+//!     sort: Some("downloads".into()),
+//!     direction: Some(-1),
+//!     ..Default::default()
+//! };
 //! let models: Vec<_> = hub
-//!     .list_models(Some("google"), None, None, None, None, Some(-1), &[], &[], None, None, Some(std::num::NonZeroU64::new(100).unwrap()), None, None, None, None, Some("downloads"))
+//!     .list_models(params)
 //!     .items()
 //!     .take(10)
 //!     .try_collect()

@@ -218,7 +218,7 @@ async fn decode_errors_name_the_json_path() {
     .await;
     let hub = hub(&s.url);
     let mut pages = hub
-        .list_repo_tree(RepoTypeSegment::Models, "me", "repo", "main", "", None, None, None, None)
+        .list_repo_tree(RepoTypeSegment::Models, "me", "repo", "main", "", Default::default())
         .pages();
     let err = futures::StreamExt::next(&mut pages).await.unwrap().unwrap_err();
     match err {

@@ -134,6 +134,7 @@ fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
 /// types and error.
 fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
     let mut methods = Vec::new();
+    let mut params_structs = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
         if imp.trait_.is_some() {
@@ -169,7 +170,7 @@ fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                 && let Some(item) = vec_item(t)
                 && is_link_paginated(doc, &name_str)
             {
-                methods.push(paginated_wrapper(f, &docs, item)?);
+                methods.push(paginated_wrapper(f, &docs, item, &mut params_structs)?);
                 continue;
             }
             let (ret, body) = match answer {
@@ -198,6 +199,12 @@ fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
         /// Every operation of the Hub's API, generated from its OpenAPI document.
         impl crate::Hub {
             #(#methods)*
+        }
+
+        /// Optional query parameters of the paginated operations.
+        pub mod params {
+            use super::types;
+            #(#params_structs)*
         }
     })
 }
@@ -288,6 +295,7 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                 .map(|a| a.iter().collect())
                 .unwrap_or_default();
             let mut args = Vec::new();
+            let mut required_args = Vec::new();
             let mut path_values: Vec<(String, String)> = Vec::new();
             let mut skip: Option<String> = None;
             for input in &f.sig.inputs {
@@ -300,6 +308,7 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                     args.push(quote! { None });
                     continue;
                 }
+                let before = args.len();
                 if ty_text == "B" {
                     args.push(quote! { ::std::vec::Vec::<u8>::new() });
                     continue;
@@ -363,6 +372,7 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                         ::serde_json::from_str::<#ty>(#json_text).expect(#json_text)
                     });
                 }
+                required_args.extend(args[before..].iter().cloned());
             }
             let ident = &f.sig.ident;
             let method_upper = method.to_ascii_uppercase();
@@ -387,7 +397,9 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                     if is_link_paginated(doc, &name) && matches!(answer_of(&f.sig)?, Answer::Json(ref t) if vec_item(t).is_some()) {
                         calls.push(quote! {
                             #name => Some(
-                                ::futures::StreamExt::next(&mut hub.#ident(#(#args),*).pages())
+                                ::futures::StreamExt::next(
+                                    &mut hub.#ident(#(#required_args,)* ::std::default::Default::default()).pages(),
+                                )
                                     .await
                                     .transpose()
                                     .map(|_| ()),
@@ -448,17 +460,22 @@ fn is_link_paginated(doc: &Value, name: &str) -> bool {
 
 /// A Link-paginated operation's `Hub` method: it sends nothing, and returns a
 /// `Paginator` whose first page is the generated call with owned copies of the arguments.
+/// Required arguments stay positional; the optional query parameters move into a
+/// generated `…Params` struct (`Default` + public fields), so a call reads
+/// `hub.list_models(ListModelsParams { author: Some("google".into()), ..Default::default() })`.
 fn paginated_wrapper(
     f: &syn::ImplItemFn,
     docs: &[&syn::Attribute],
     item: &syn::Type,
+    params_structs: &mut Vec<TokenStream>,
 ) -> Result<TokenStream> {
     let name = &f.sig.ident;
     let name_str = name.to_string();
-    let generics = &f.sig.generics;
-    let inputs: Vec<&syn::FnArg> = f.sig.inputs.iter().collect();
+    let params_ident = format_ident!("{}Params", crate::hoist::pascal(&name_str));
+    let mut positional = Vec::new();
     let mut owned = Vec::new();
     let mut uses = Vec::new();
+    let mut fields = Vec::new();
     for input in &f.sig.inputs {
         let syn::FnArg::Typed(t) = input else { continue };
         let syn::Pat::Ident(id) = &*t.pat else {
@@ -467,28 +484,56 @@ fn paginated_wrapper(
         let x = &id.ident;
         let ty = &*t.ty;
         let text = quote!(#ty).to_string().replace(' ', "");
-        if text == "&'astr" {
-            owned.push(quote! { let #x = #x.to_owned(); });
-            uses.push(quote! { #x.as_str() });
-        } else if text == "Option<&'astr>" {
-            owned.push(quote! { let #x = #x.map(::std::borrow::ToOwned::to_owned); });
-            uses.push(quote! { #x.as_deref() });
-        } else if text.starts_with("Option<&'a") {
-            owned.push(quote! { let #x = #x.map(::std::borrow::ToOwned::to_owned); });
-            uses.push(quote! { #x.as_ref() });
-        } else if text.starts_with("&'a") {
-            owned.push(quote! { let #x = ::std::borrow::ToOwned::to_owned(#x); });
-            uses.push(quote! { &#x });
-        } else {
-            uses.push(quote! { #x });
+        if let Some(inner) = text.strip_prefix("Option<").and_then(|t| t.strip_suffix('>')) {
+            // An optional query parameter: a field of the params struct, owned.
+            let field_ty: TokenStream = if inner == "&'astr" {
+                uses.push(quote! { params.#x.as_deref() });
+                quote! { ::std::option::Option<::std::string::String> }
+            } else if let Some(rest) = inner.strip_prefix("&'a") {
+                let rest: syn::Type = syn::parse_str(rest)
+                    .map_err(|e| CodegenError::Generator(format!("{name}: {e}")))?;
+                uses.push(quote! { params.#x.as_ref() });
+                quote! { ::std::option::Option<#rest> }
+            } else {
+                uses.push(quote! { params.#x.clone() });
+                quote! { #ty }
+            };
+            let doc = format!("The `{x}` query parameter.");
+            fields.push(quote! { #[doc = #doc] pub #x: #field_ty, });
+            continue;
         }
+        let (own_ty, own, use_): (TokenStream, TokenStream, TokenStream) = if text == "&'astr" {
+            (quote! { &str }, quote! { let #x = #x.to_owned(); }, quote! { #x.as_str() })
+        } else if let syn::Type::Reference(r) = ty {
+            let elem = &*r.elem;
+            (
+                quote! { &#elem },
+                quote! { let #x = ::std::borrow::ToOwned::to_owned(#x); },
+                quote! { &#x },
+            )
+        } else {
+            (quote! { #ty }, quote! {}, quote! { #x })
+        };
+        positional.push(quote! { #x: #own_ty });
+        owned.push(own);
+        uses.push(use_);
     }
+    let struct_doc = format!("Optional query parameters of [`Hub::{name_str}`](crate::Hub::{name_str}).");
+    params_structs.push(quote! {
+        #[doc = #struct_doc]
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct #params_ident {
+            #(#fields)*
+        }
+    });
     Ok(quote! {
         #(#docs)*
         ///
+        /// Optional query parameters go in
+        #[doc = concat!("[`", stringify!(#params_ident), "`](crate::params::", stringify!(#params_ident), ").")]
         /// Returns a lazy [`Paginator`](crate::pagination::Paginator): nothing is sent until
         /// its `pages()` or `items()` stream is polled.
-        pub fn #name #generics (#(#inputs),*) -> crate::pagination::Paginator<#item> {
+        pub fn #name(&self, #(#positional,)* params: crate::params::#params_ident) -> crate::pagination::Paginator<#item> {
             #(#owned)*
             crate::pagination::Paginator::new(self.clone(), #name_str, move |hub: crate::Hub| {
                 ::std::boxed::Box::pin(async move {

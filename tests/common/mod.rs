@@ -123,6 +123,11 @@ impl ScriptServer {
         ScriptServer { url, seen, script }
     }
 
+    /// Appends an answer to the script.
+    pub fn push(&self, a: Answer) {
+        self.script.lock().unwrap().push_back(a);
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
