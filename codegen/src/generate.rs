@@ -20,7 +20,8 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<String> {
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(quote! { crate::client::Transport });
+        .with_inner_type(quote! { crate::client::Transport })
+        .with_derive("PartialEq");
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
         .generate_tokens(&spec)

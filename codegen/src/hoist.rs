@@ -22,6 +22,7 @@ const NAME_OVERRIDES: &[(&str, &str)] = &[
     ("enum:datasets,models,spaces", "RepoTypeSegment"),
     ("enum:datasets,models", "GatedRepoTypeSegment"),
     ("enum:datasets,kernels,models,spaces", "AnyRepoTypeSegment"),
+    ("enum:auto,manual", "GatingMode"),
 ];
 
 /// Canonical text of a schema for comparison: keys sorted, documentation dropped.
@@ -34,8 +35,15 @@ fn canonical(v: &Value) -> String {
                     if matches!(k.as_str(), "description" | "title" | "example" | "x-hf-name") {
                         continue;
                     }
-                    // Property maps keep their names; everything else recurses too.
-                    sorted.insert(k, strip(x));
+                    // Property maps keep their names; everything else recurses too. Enum
+                    // values are a set: their order does not make another shape.
+                    let mut x = strip(x);
+                    if k == "enum"
+                        && let Some(values) = x.as_array_mut()
+                    {
+                        values.sort_by_key(|v| v.to_string());
+                    }
+                    sorted.insert(k, x);
                 }
                 Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
             }

@@ -175,14 +175,15 @@ mod bars {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
     use super::{Phase, ProgressEvent, ProgressObserver};
 
     /// A [`ProgressObserver`] drawing progress bars with `indicatif` (cargo feature `indicatif`):
     /// one bar per phase, plus one bar per LFS file being uploaded.
     ///
-    /// Bars are drawn on standard error by `indicatif`, which hides them when it is not a terminal.
+    /// Bars are drawn on standard error by `indicatif`, which hides them when it is not a terminal;
+    /// [`new`](Self::new) draws nothing when `HF_HUB_DISABLE_PROGRESS_BARS` is set to a true value.
     ///
     /// ```no_run
     /// # async fn demo() -> hf_hub_api::Result<()> {
@@ -228,10 +229,17 @@ mod bars {
     }
 
     impl IndicatifProgress {
-        /// Bars drawn on standard error.
+        /// Bars drawn on standard error (hidden when `HF_HUB_DISABLE_PROGRESS_BARS` is set).
         pub fn new() -> Self {
+            let disabled =
+                crate::config::progress_bars_disabled(&|name| std::env::var(name).ok());
+            let multi = if disabled {
+                MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+            } else {
+                MultiProgress::new()
+            };
             IndicatifProgress {
-                multi: MultiProgress::new(),
+                multi,
                 state: Mutex::new(State::default()),
             }
         }

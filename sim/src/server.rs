@@ -1,0 +1,337 @@
+//! Listeners, connections, request recording, counters and fault application.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::io;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use url::Url;
+
+use crate::config::SimConfig;
+use crate::fault::{Fault, FaultQueues, Faults};
+use crate::handlers;
+use crate::state::State;
+use crate::util::{Resp, error_response, set_header};
+use crate::{RecordedRequest, SimError};
+
+/// Which listener a request came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Hub,
+    Storage,
+}
+
+/// Everything the listeners share.
+pub(crate) struct Shared {
+    pub(crate) cfg: SimConfig,
+    pub(crate) hub_url: Url,
+    pub(crate) storage_url: Url,
+    pub(crate) state: Mutex<State>,
+    pub(crate) counters: Mutex<HashMap<&'static str, usize>>,
+    pub(crate) faults: Faults,
+    pub(crate) hub_log: Mutex<VecDeque<RecordedRequest>>,
+    pub(crate) storage_log: Mutex<VecDeque<RecordedRequest>>,
+    request_seq: AtomicU64,
+}
+
+/// Locks a mutex, ignoring poisoning (a panicking handler leaves the state consistent because
+/// every change is applied at once at the end).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    fn count(&self, route: &'static str) {
+        *lock(&self.counters).entry(route).or_default() += 1;
+    }
+
+    fn record(&self, origin: Origin, req: &http::request::Parts) {
+        let max = self.cfg.max_recorded_requests;
+        if max == 0 {
+            return;
+        }
+        let rec = RecordedRequest {
+            method: req.method.to_string(),
+            path_and_query: req
+                .uri
+                .path_and_query()
+                .map_or_else(|| req.uri.path().to_owned(), |p| p.as_str().to_owned()),
+            headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        };
+        let log = match origin {
+            Origin::Hub => &self.hub_log,
+            Origin::Storage => &self.storage_log,
+        };
+        let mut log = lock(log);
+        if log.len() >= max {
+            log.pop_front();
+        }
+        log.push_back(rec);
+    }
+}
+
+/// The running server: dropping it stops the listeners and the runtime's thread.
+pub(crate) struct Running {
+    stop: Option<watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Binds both listeners on 127.0.0.1 and serves them from a new thread.
+pub(crate) fn start(cfg: SimConfig) -> io::Result<(Arc<Shared>, Running)> {
+    let hub = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let storage = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    hub.set_nonblocking(true)?;
+    storage.set_nonblocking(true)?;
+    let hub_url = Url::parse(&format!("http://{}/", hub.local_addr()?)).map_err(other)?;
+    let storage_url = Url::parse(&format!("http://{}/", storage.local_addr()?)).map_err(other)?;
+    let mut state = State::default();
+    if cfg.seed_models > 0 {
+        state.seed_models(cfg.seed_models);
+    }
+    let shared = Arc::new(Shared {
+        cfg,
+        hub_url,
+        storage_url,
+        state: Mutex::new(state),
+        counters: Mutex::new(HashMap::new()),
+        faults: Faults {
+            inner: Arc::new(Mutex::new(FaultQueues::default())),
+        },
+        hub_log: Mutex::new(VecDeque::new()),
+        storage_log: Mutex::new(VecDeque::new()),
+        request_seq: AtomicU64::new(0),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("hf-hub-sim-worker")
+        .enable_all()
+        .build()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let for_thread = Arc::clone(&shared);
+    let thread = std::thread::Builder::new()
+        .name("hf-hub-sim".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let hub = match TcpListener::from_std(hub) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "hub listener failed");
+                        return;
+                    }
+                };
+                let storage = match TcpListener::from_std(storage) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "storage listener failed");
+                        return;
+                    }
+                };
+                let a = tokio::spawn(accept_loop(
+                    hub,
+                    Origin::Hub,
+                    Arc::clone(&for_thread),
+                    stop_rx.clone(),
+                ));
+                let b = tokio::spawn(accept_loop(storage, Origin::Storage, for_thread, stop_rx));
+                let _ = a.await;
+                let _ = b.await;
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?;
+    Ok((
+        shared,
+        Running {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        },
+    ))
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    origin: Origin,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            res = listener.accept() => match res {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, origin, Arc::clone(&shared), stop.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    origin: Origin,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    // A handler applying `Fault::Drop` notifies this to close the connection unanswered.
+    let kill = Arc::new(Notify::new());
+    let for_service = Arc::clone(&kill);
+    let service = service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        let kill = Arc::clone(&for_service);
+        async move { Ok::<_, Infallible>(handle(shared, origin, req, kill).await) }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        res = conn => {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+        _ = kill.notified() => tracing::debug!("connection dropped by fault injection"),
+        _ = stop.changed() => {}
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    origin: Origin,
+    req: Request<Incoming>,
+    kill: Arc<Notify>,
+) -> Resp {
+    let n = shared.request_seq.fetch_add(1, Ordering::Relaxed) + 1;
+    let request_id = format!("Root=1-sim-{n:016x}");
+    let (parts, body) = req.into_parts();
+    shared.record(origin, &parts);
+    let route = handlers::classify(origin, &parts.method, parts.uri.path());
+    let name = route.name();
+    shared.count(name);
+    let fault = shared.faults.take(name);
+    tracing::debug!(%request_id, method = %parts.method, uri = %parts.uri, route = name, ?fault, "request");
+    if let Some(Fault::Delay(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
+    let body: Result<Bytes, SimError> = match Limited::new(body, shared.cfg.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(SimError::new(
+            413,
+            None,
+            format!(
+                "Request body larger than {} bytes",
+                shared.cfg.max_body_bytes
+            ),
+        )),
+        Err(e) => Err(SimError::new(
+            400,
+            None,
+            format!("Could not read the request body: {e}"),
+        )),
+    };
+    let mut resp = match (fault, body) {
+        (Some(Fault::Drop), _) => {
+            kill.notify_one();
+            std::future::pending::<()>().await;
+            error_response(&SimError::new(500, None, "unreachable"))
+        }
+        (Some(Fault::Status(status)), _) => error_response(&SimError::new(
+            status,
+            None,
+            format!("Injected fault: status {status}"),
+        )),
+        (Some(Fault::RateLimit { retry_after_secs }), _) => {
+            let mut r = error_response(&SimError::new(
+                429,
+                None,
+                "You have exceeded our rate limit (injected fault)",
+            ));
+            set_header(&mut r, "retry-after", &retry_after_secs.to_string());
+            set_header(
+                &mut r,
+                "ratelimit",
+                &format!("\"api\";r=0;t={retry_after_secs}"),
+            );
+            set_header(
+                &mut r,
+                "ratelimit-policy",
+                "\"fixed window\";\"api\";q=1000;w=300",
+            );
+            r
+        }
+        (_, Err(e)) => error_response(&e),
+        (Some(Fault::DropAfterApply), Ok(body)) => {
+            let applied = handlers::dispatch(&shared, route, &parts, body);
+            tracing::debug!(
+                status = applied.status().as_u16(),
+                "applied before dropping the connection (injected fault)"
+            );
+            kill.notify_one();
+            std::future::pending::<()>().await;
+            applied
+        }
+        (Some(Fault::FailAfterApply(status)), Ok(body)) => {
+            let applied = handlers::dispatch(&shared, route, &parts, body);
+            tracing::debug!(
+                status = applied.status().as_u16(),
+                "applied before failing (injected fault)"
+            );
+            error_response(&SimError::new(
+                status,
+                None,
+                format!("Injected fault after applying the request: status {status}"),
+            ))
+        }
+        (Some(Fault::Delay(_)) | None, Ok(body)) => {
+            handlers::dispatch(&shared, route, &parts, body)
+        }
+    };
+    set_header(&mut resp, "x-request-id", &request_id);
+    resp
+}
