@@ -33,6 +33,7 @@ pub(crate) enum Route {
     CreateRepo,
     DeleteRepo,
     Whoami,
+    ValidateYaml,
     List(RepoType),
     Info {
         repo: RepoRef,
@@ -89,6 +90,7 @@ impl Route {
             Route::CreateRepo => routes::CREATE_REPO,
             Route::DeleteRepo => routes::DELETE_REPO,
             Route::Whoami => routes::WHOAMI,
+            Route::ValidateYaml => routes::VALIDATE_YAML,
             Route::List(RepoType::Model) => routes::LIST_MODELS,
             Route::List(RepoType::Dataset) => routes::LIST_DATASETS,
             Route::List(RepoType::Space) => routes::LIST_SPACES,
@@ -160,6 +162,7 @@ fn classify_api(m: &str, rest: &[&str]) -> Route {
         ("POST", ["repos", "create"]) => return Route::CreateRepo,
         ("DELETE", ["repos", "delete"]) => return Route::DeleteRepo,
         ("GET", ["whoami-v2"]) => return Route::Whoami,
+        ("POST", ["validate-yaml"]) => return Route::ValidateYaml,
         ("GET", [t]) => {
             return RepoType::from_plural(t).map_or(Route::NotFound, Route::List);
         }
@@ -342,6 +345,9 @@ pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Bytes
         Route::CreateRepo => create_repo(&ctx),
         Route::DeleteRepo => delete_repo(&ctx),
         Route::Whoami => whoami(&ctx),
+        // The official client validates a README's YAML front matter before committing it;
+        // the simulator accepts any: no errors, no warnings.
+        Route::ValidateYaml => Ok(json(200, &json!({"errors": [], "warnings": []}))),
         Route::List(kind) => list_repos(&ctx, kind),
         Route::Info { repo, rev } => repo_info(&ctx, &repo, rev.as_deref()),
         Route::Tree { repo, rev, path } => tree(&ctx, &repo, &rev, &path),

@@ -47,6 +47,8 @@ pub mod routes {
     pub const DELETE_REPO: &str = "delete_repo";
     /// `GET /api/whoami-v2`.
     pub const WHOAMI: &str = "whoami";
+    /// `POST /api/validate-yaml` (README metadata check by the official client).
+    pub const VALIDATE_YAML: &str = "validate_yaml";
     /// `GET /api/models`.
     pub const LIST_MODELS: &str = "list_models";
     /// `GET /api/datasets`.
