@@ -45,6 +45,7 @@ pub const STEPS: &[(&str, Step)] = &[
     ("scalar_unions_to_oneof", scalar_unions_to_oneof),
     ("enums_without_identifiers_to_string", enums_without_identifiers_to_string),
     ("drop_additional_properties_false", drop_additional_properties_false),
+    ("drop_undefined_required", drop_undefined_required),
     ("drop_response_string_constraints", drop_response_string_constraints),
     ("no_content_204", no_content_204),
     ("merge_200_207_responses", merge_200_207_responses),
@@ -565,6 +566,29 @@ pub fn drop_additional_properties_false(doc: &mut Value) -> Result<usize> {
         {
             o.remove("additionalProperties");
             n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Upstream (2026-08-17) lists `bucketNamespace` as required in the quicksearch body without
+/// defining the property; typify would make callers send a field that does not exist. A
+/// required name that is not among the object's properties is dropped from `required`.
+pub fn drop_undefined_required(doc: &mut Value) -> Result<usize> {
+    let mut n = 0;
+    each_schema(doc, &mut |s, _, _| {
+        let Some(o) = s.as_object_mut() else {
+            return Ok(());
+        };
+        let Some(props) = o.get("properties").and_then(Value::as_object) else {
+            return Ok(());
+        };
+        let names: BTreeSet<String> = props.keys().cloned().collect();
+        if let Some(req) = o.get_mut("required").and_then(Value::as_array_mut) {
+            let before = req.len();
+            req.retain(|r| r.as_str().is_some_and(|r| names.contains(r)));
+            n += before - req.len();
         }
         Ok(())
     })?;

@@ -8,6 +8,8 @@ const PATTERN_CANDIDATES: &[&str] = &[
     "abc",
     "abc123",
     "0123456789abcdef01234567",
+    "0123456789abcdef0123456789abcdef01234567",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     "2024-01-02T03:04:05.000Z",
     "2024-02-29",
     "someone@example.com",

@@ -515,3 +515,15 @@ fn preupload_gets_create_pr() {
     // Idempotent once upstream declares it.
     assert_eq!(normalise::preupload_create_pr_param(&mut d).unwrap(), 0);
 }
+
+#[test]
+fn required_names_without_properties_are_dropped() {
+    let (s, n) = run_on_schema(
+        normalise::drop_undefined_required,
+        json!({"type": "object", "properties": {"exclude": {"type": "array", "items": {"type": "string"}}},
+               "required": ["exclude", "bucketNamespace"]}),
+    )
+    .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(s["required"], json!(["exclude"]));
+}
