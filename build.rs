@@ -17,12 +17,14 @@ fn main() {
         }
     };
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
-    let target = Path::new(&out_dir).join("generated.rs");
-    // Leave the file (and its mtime) alone when nothing changed.
-    if std::fs::read_to_string(&target).ok().as_deref() != Some(output.code.as_str())
-        && let Err(e) = std::fs::write(&target, &output.code)
-    {
-        eprintln!("error: cannot write {}: {e}", target.display());
-        std::process::exit(1);
+    for (name, text) in [("generated.rs", &output.code), ("exercise.rs", &output.exercise)] {
+        let target = Path::new(&out_dir).join(name);
+        // Leave the file (and its mtime) alone when nothing changed.
+        if std::fs::read_to_string(&target).ok().as_deref() != Some(text.as_str())
+            && let Err(e) = std::fs::write(&target, text)
+        {
+            eprintln!("error: cannot write {}: {e}", target.display());
+            std::process::exit(1);
+        }
     }
 }

@@ -19,20 +19,3 @@ pub struct Operation {
 
 /// Every operation, one entry per path of the vendored document.
 pub const OPERATIONS: &[Operation] = &crate::generated::OPERATIONS;
-
-/// What the every-operation test expects one operation to send.
-#[doc(hidden)]
-#[derive(Debug, Clone)]
-pub struct Expectation {
-    /// The HTTP method.
-    pub method: &'static str,
-    /// The exact (percent-encoded) request path.
-    pub path: String,
-    /// Query parameters that must be present.
-    pub required_query: &'static [&'static str],
-    /// Why the operation cannot be exercised, when it cannot.
-    pub skipped: Option<&'static str>,
-}
-
-#[doc(hidden)]
-pub use crate::generated::{exercise_expectation, exercise_operation};

@@ -71,6 +71,8 @@ pub fn read_json(path: &Path) -> Result<Value> {
 pub struct Output {
     /// The formatted Rust source, with its `@generated` header.
     pub code: String,
+    /// The every-operation test's generated calls (see [`generate::Generated`]).
+    pub exercise: String,
     /// One row per operation of the merged document (pre-merge paths), sorted.
     pub operations: Vec<naming::OperationRow>,
     /// What each normaliser step changed.
@@ -94,9 +96,10 @@ pub fn build(doc: Value, overlay: Option<Value>) -> Result<Output> {
         overlay::merge_overlay(&mut doc, &ov)?;
     }
     let (normalised, report, operations) = normalise::normalise(doc)?;
-    let code = generate::generate(&normalised, &operations)?;
+    let generate::Generated { code, exercise } = generate::generate(&normalised, &operations)?;
     Ok(Output {
         code,
+        exercise,
         operations,
         report,
     })
