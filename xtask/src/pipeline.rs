@@ -107,7 +107,7 @@ pub fn run(doc: &Value, overlay: Option<&Value>, generate: bool) -> Outcome {
             };
             if generate {
                 match hf_hub_api_codegen::generate::generate(&normalised, &out.rows) {
-                    Ok(code) => out.generated = Some(Generated::of(&code)),
+                    Ok(g) => out.generated = Some(Generated::of(&g.code)),
                     Err(e) => out.error = Some(format!("generator: {e}")),
                 }
             }
