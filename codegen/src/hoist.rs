@@ -23,6 +23,8 @@ const NAME_OVERRIDES: &[(&str, &str)] = &[
     ("enum:datasets,models", "GatedRepoTypeSegment"),
     ("enum:datasets,kernels,models,spaces", "AnyRepoTypeSegment"),
     ("enum:auto,manual", "GatingMode"),
+    ("enum:directory,file,unknown", "TreeEntryType"),
+    ("enum:directory,file", "PathInfoType"),
 ];
 
 /// Canonical text of a schema for comparison: keys sorted, documentation dropped.
