@@ -2,6 +2,7 @@
 //! shaped like real Hub answers: nulls, missing fields, unknown fields, every form of `gated`.
 
 use futures::TryStreamExt;
+use hf_hub_api::Hub;
 use hf_hub_api::operations::OPERATIONS;
 use hf_hub_api::params::{ListDatasetsParams, ListModelsParams, ListSpacesParams};
 use hf_hub_api::retry::RetryPolicy;
@@ -9,13 +10,15 @@ use hf_hub_api::types::{
     DatasetInfo, DeleteRepoBody, DeleteRepoBodyType, GatingMode, ModelInfo, ModelInfoGated,
     RepoTypeSegment, SpaceInfo,
 };
-use hf_hub_api::Hub;
 use httpmock::prelude::*;
 use serde_json::json;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/overlay/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/overlay/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn hub(server: &MockServer) -> Hub {
@@ -46,61 +49,108 @@ fn the_inventory_lists_the_overlay_operations() {
         "POST /api/{repoType}/{namespace}/{repo}/like -> like_repo",
         "DELETE /api/{repoType}/{namespace}/{repo}/like -> unlike_repo",
     ] {
-        assert!(overlay.contains(&expected.to_string()), "{expected} missing from {overlay:#?}");
+        assert!(
+            overlay.contains(&expected.to_string()),
+            "{expected} missing from {overlay:#?}"
+        );
     }
-    let text = std::fs::read_to_string(format!("{}/spec/operations.txt", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    assert_eq!(text.lines().filter(|l| l.ends_with("[overlay]")).count(), overlay.len());
+    let text = std::fs::read_to_string(format!(
+        "{}/spec/operations.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.ends_with("[overlay]")).count(),
+        overlay.len()
+    );
 }
 
 #[tokio::test]
 async fn model_listing_decodes_real_shapes_across_pages() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param_missing("cursor").query_param("full", "true");
+        when.method(GET)
+            .path("/api/models")
+            .query_param_missing("cursor")
+            .query_param("full", "true");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?full=true&cursor=abc")))
+            .header(
+                "link",
+                format!(
+                    "<{}>; rel=\"next\"",
+                    server.url("/api/models?full=true&cursor=abc")
+                ),
+            )
             .body(fixture("models_page1.json"));
     });
     server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "abc");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "abc");
         then.status(200).body(fixture("models_page2.json"));
     });
-    let params = ListModelsParams { full: Some(true), ..Default::default() };
-    let models: Vec<ModelInfo> = hub(&server).list_models(params).items().try_collect().await.unwrap();
+    let params = ListModelsParams {
+        full: Some(true),
+        ..Default::default()
+    };
+    let models: Vec<ModelInfo> = hub(&server)
+        .list_models(params)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(models.len(), 5);
     let gated: Vec<Option<ModelInfoGated>> = models.iter().map(|m| m.gated.clone()).collect();
     assert_eq!(gated[0], None, "a minimal item has no gated field");
-    assert_eq!(gated[1], Some(ModelInfoGated::GatingMode(GatingMode::Manual)));
+    assert_eq!(
+        gated[1],
+        Some(ModelInfoGated::GatingMode(GatingMode::Manual))
+    );
     assert_eq!(gated[2], Some(ModelInfoGated::Boolean(false)));
     assert_eq!(gated[3], Some(ModelInfoGated::GatingMode(GatingMode::Auto)));
     assert_eq!(models[2].pipeline_tag, None, "pipeline_tag: null decodes");
     let llama = &models[1];
     assert!(!llama.siblings.is_empty());
-    assert!(llama.siblings.iter().any(|s| s.lfs.is_some()) && llama.siblings.iter().any(|s| s.lfs.is_none()));
+    assert!(
+        llama.siblings.iter().any(|s| s.lfs.is_some())
+            && llama.siblings.iter().any(|s| s.lfs.is_none())
+    );
     assert!(llama.card_data.is_some());
+    // A field the Hub added and the schema does not know is kept, not dropped.
+    assert!(models.iter().any(|m| m.extra.contains_key("someNewField")));
 }
 
 #[tokio::test]
 async fn dataset_and_space_listings_decode() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
-        when.method(GET).path("/api/datasets").query_param("author", "rajpurkar");
+        when.method(GET)
+            .path("/api/datasets")
+            .query_param("author", "rajpurkar");
         then.status(200).body(fixture("datasets_page.json"));
     });
     server.mock(|when, then| {
-        when.method(GET).path("/api/spaces").query_param("search", "flux");
+        when.method(GET)
+            .path("/api/spaces")
+            .query_param("search", "flux");
         then.status(200).body(fixture("spaces_page.json"));
     });
     let hub = hub(&server);
     let datasets: Vec<DatasetInfo> = hub
-        .list_datasets(ListDatasetsParams { author: Some("rajpurkar".into()), ..Default::default() })
+        .list_datasets(ListDatasetsParams {
+            author: Some("rajpurkar".into()),
+            ..Default::default()
+        })
         .items()
         .try_collect()
         .await
         .unwrap();
     assert!(!datasets.is_empty());
     let spaces: Vec<SpaceInfo> = hub
-        .list_spaces(ListSpacesParams { search: Some("flux".into()), ..Default::default() })
+        .list_spaces(ListSpacesParams {
+            search: Some("flux".into()),
+            ..Default::default()
+        })
         .items()
         .try_collect()
         .await
@@ -112,11 +162,13 @@ async fn dataset_and_space_listings_decode() {
 async fn info_calls_decode_rich_answers() {
     let server = MockServer::start_async().await;
     let model = server.mock(|when, then| {
-        when.method(GET).path("/api/models/Qwen/Qwen2.5-7B-Instruct");
+        when.method(GET)
+            .path("/api/models/Qwen/Qwen2.5-7B-Instruct");
         then.status(200).body(fixture("model_info_full.json"));
     });
     let at_rev = server.mock(|when, then| {
-        when.method(GET).path("/api/models/Qwen/Qwen2.5-7B-Instruct/revision/refs%2Fpr%2F3");
+        when.method(GET)
+            .path("/api/models/Qwen/Qwen2.5-7B-Instruct/revision/refs%2Fpr%2F3");
         then.status(200).body(fixture("model_info_full.json"));
     });
     server.mock(|when, then| {
@@ -124,11 +176,15 @@ async fn info_calls_decode_rich_answers() {
         then.status(200).body(fixture("dataset_info.json"));
     });
     server.mock(|when, then| {
-        when.method(GET).path("/api/spaces/black-forest-labs/FLUX.1-dev");
+        when.method(GET)
+            .path("/api/spaces/black-forest-labs/FLUX.1-dev");
         then.status(200).body(fixture("space_info.json"));
     });
     let hub = hub(&server);
-    let m = hub.model_info("Qwen", "Qwen2.5-7B-Instruct", None, None, None).await.unwrap();
+    let m = hub
+        .model_info("Qwen", "Qwen2.5-7B-Instruct", None, None, None)
+        .await
+        .unwrap();
     assert_eq!(m.id, "Qwen/Qwen2.5-7B-Instruct");
     assert!(m.safetensors.is_some());
     assert!(m.transformers_info.is_some());
@@ -138,9 +194,15 @@ async fn info_calls_decode_rich_answers() {
         .await
         .unwrap();
     at_rev.assert_calls(1);
-    let d = hub.dataset_info("rajpurkar", "squad", None, None).await.unwrap();
+    let d = hub
+        .dataset_info("rajpurkar", "squad", None, None)
+        .await
+        .unwrap();
     assert_eq!(d.id, "rajpurkar/squad");
-    let s = hub.space_info("black-forest-labs", "FLUX.1-dev", None, None).await.unwrap();
+    let s = hub
+        .space_info("black-forest-labs", "FLUX.1-dev", None, None)
+        .await
+        .unwrap();
     let runtime = s.runtime.expect("runtime");
     let text = serde_json::to_value(&runtime).unwrap();
     assert_eq!(text["stage"], "RUNNING");
@@ -158,7 +220,8 @@ async fn delete_and_like_send_what_the_hub_expects() {
         then.status(200);
     });
     let like = server.mock(|when, then| {
-        when.method(POST).path("/api/models/google/gemma-2-2b-it/like");
+        when.method(POST)
+            .path("/api/models/google/gemma-2-2b-it/like");
         then.status(200).body("{}");
     });
     let unlike = server.mock(|when, then| {
@@ -173,8 +236,12 @@ async fn delete_and_like_send_what_the_hub_expects() {
     };
     hub.delete_repo(&body).await.unwrap();
     delete.assert_calls(1);
-    hub.like_repo(RepoTypeSegment::Models, "google", "gemma-2-2b-it").await.unwrap();
+    hub.like_repo(RepoTypeSegment::Models, "google", "gemma-2-2b-it")
+        .await
+        .unwrap();
     like.assert_calls(1);
-    hub.unlike_repo(RepoTypeSegment::Spaces, "a", "b").await.unwrap();
+    hub.unlike_repo(RepoTypeSegment::Spaces, "a", "b")
+        .await
+        .unwrap();
     unlike.assert_calls(1);
 }

@@ -46,6 +46,8 @@ pub const STEPS: &[(&str, Step)] = &[
     ("enums_without_identifiers_to_string", enums_without_identifiers_to_string),
     ("drop_additional_properties_false", drop_additional_properties_false),
     ("drop_undefined_required", drop_undefined_required),
+    ("tree_entries_have_a_path", tree_entries_have_a_path),
+    ("keep_unknown_response_fields", keep_unknown_response_fields),
     ("drop_response_string_constraints", drop_response_string_constraints),
     ("no_content_204", no_content_204),
     ("merge_200_207_responses", merge_200_207_responses),
@@ -589,6 +591,62 @@ pub fn drop_undefined_required(doc: &mut Value) -> Result<usize> {
             let before = req.len();
             req.retain(|r| r.as_str().is_some_and(|r| names.contains(r)));
             n += before - req.len();
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Upstream's tree listing (`…/tree/{rev}/{path}`) describes its entries without `path`,
+/// which every entry carries (the official clients read it as `RepoFile.path`): without it a
+/// listing cannot say which file is which. It is added, required, to the entry schema.
+pub fn tree_entries_have_a_path(doc: &mut Value) -> Result<usize> {
+    let mut n = 0;
+    each_operation(doc, &mut |path, method, op, ptr| {
+        if method != "get" || !path.contains("/tree/") {
+            return Ok(());
+        }
+        let Some(items) = op.pointer_mut("/responses/200/content/application~1json/schema/items")
+        else {
+            return Ok(());
+        };
+        let Some(props) = items.get_mut("properties").and_then(Value::as_object_mut) else {
+            return Err(CodegenError::at(ptr, "a tree entry without properties"));
+        };
+        if props.contains_key("path") {
+            return Ok(());
+        }
+        props.insert(
+            "path".into(),
+            json!({"type": "string", "description": "The entry's path from the repository root"}),
+        );
+        if let Some(req) = items.get_mut("required").and_then(Value::as_array_mut) {
+            req.push(json!("path"));
+        }
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Nothing the Hub sends is silently dropped: a response object with declared properties
+/// also keeps the ones it did not declare (typify adds a flattened map of them), so a field
+/// the Hub adds tomorrow is still readable today. Request bodies stay closed to what is
+/// declared, so callers build them from their fields alone.
+pub fn keep_unknown_response_fields(doc: &mut Value) -> Result<usize> {
+    let mut n = 0;
+    each_schema(doc, &mut |s, _, place| {
+        if place != Place::Response {
+            return Ok(());
+        }
+        if let Some(o) = s.as_object_mut()
+            && o.get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| !p.is_empty())
+            && !o.contains_key("additionalProperties")
+        {
+            o.insert("additionalProperties".into(), json!({}));
+            n += 1;
         }
         Ok(())
     })?;

@@ -78,8 +78,13 @@ fn content_type_header_params_are_dropped() {
             {"name": "Range", "in": "header", "schema": {"type": "string"}}],
             "responses": {}}),
     );
-    assert_eq!(normalise::drop_content_type_header_params(&mut d).unwrap(), 1);
-    let params = d["paths"]["/api/x"]["post"]["parameters"].as_array().unwrap();
+    assert_eq!(
+        normalise::drop_content_type_header_params(&mut d).unwrap(),
+        1
+    );
+    let params = d["paths"]["/api/x"]["post"]["parameters"]
+        .as_array()
+        .unwrap();
     assert_eq!(params.len(), 1);
     assert_eq!(params[0]["name"], "Range");
 }
@@ -95,7 +100,10 @@ fn untyped_flags_become_boolean() {
             {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
             "responses": {}}),
     );
-    assert_eq!(normalise::untyped_flag_query_params_to_boolean(&mut d).unwrap(), 2);
+    assert_eq!(
+        normalise::untyped_flag_query_params_to_boolean(&mut d).unwrap(),
+        2
+    );
     let p = &d["paths"]["/api/x"]["get"]["parameters"];
     assert_eq!(p[0]["schema"]["type"], "boolean");
     assert_eq!(p[1]["schema"]["type"], "boolean");
@@ -131,7 +139,10 @@ fn const_becomes_one_value_enum() {
     )
     .unwrap();
     assert_eq!(n, 1);
-    assert_eq!(s["properties"]["type"], json!({"enum": ["org"], "type": "string"}));
+    assert_eq!(
+        s["properties"]["type"],
+        json!({"enum": ["org"], "type": "string"})
+    );
     assert_eq!(s["properties"]["e"]["type"], "string");
 }
 
@@ -160,7 +171,10 @@ fn null_members_become_nullable() {
     // Four null members or bare nulls, three unions.
     assert_eq!(n, 7);
     let p = &s["properties"];
-    assert_eq!(p["a"], json!({"type": "string", "nullable": true, "description": "d"}));
+    assert_eq!(
+        p["a"],
+        json!({"type": "string", "nullable": true, "description": "d"})
+    );
     assert_eq!(p["b"], json!({"nullable": true}));
     assert_eq!(
         p["c"],
@@ -234,7 +248,10 @@ fn closed_objects_are_opened() {
     .unwrap();
     assert_eq!(n, 1);
     assert!(s.get("additionalProperties").is_none());
-    assert_eq!(s["properties"]["m"]["additionalProperties"], json!({"type": "string"}));
+    assert_eq!(
+        s["properties"]["m"]["additionalProperties"],
+        json!({"type": "string"})
+    );
 }
 
 #[test]
@@ -246,7 +263,10 @@ fn response_string_constraints_are_dropped_but_requests_keep_them() {
                 {"type": "string", "pattern": "^a$", "maxLength": 3}}}},
                "responses": ok_response(json!({"type": "string", "pattern": "^a$", "minLength": 1}))}),
     );
-    assert_eq!(normalise::drop_response_string_constraints(&mut d).unwrap(), 2);
+    assert_eq!(
+        normalise::drop_response_string_constraints(&mut d).unwrap(),
+        2
+    );
     let op = &d["paths"]["/api/x"]["post"];
     assert_eq!(
         op["responses"]["200"]["content"]["application/json"]["schema"],
@@ -266,7 +286,11 @@ fn no_content_for_204() {
         json!({"responses": {"204": {"description": "", "content": {"application/json": {"schema": {}}}}}}),
     );
     assert_eq!(normalise::no_content_204(&mut d).unwrap(), 1);
-    assert!(d["paths"]["/api/x"]["delete"]["responses"]["204"].get("content").is_none());
+    assert!(
+        d["paths"]["/api/x"]["delete"]["responses"]["204"]
+            .get("content")
+            .is_none()
+    );
 }
 
 #[test]
@@ -300,7 +324,11 @@ fn only_success_responses_stay() {
                              "404": {"description": ""}, "422": {"description": ""}}}),
     );
     assert_eq!(normalise::drop_non_success_responses(&mut d).unwrap(), 3);
-    let keys: Vec<&String> = d["paths"]["/api/x"]["get"]["responses"].as_object().unwrap().keys().collect();
+    let keys: Vec<&String> = d["paths"]["/api/x"]["get"]["responses"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(keys, ["200"]);
 }
 
@@ -321,7 +349,11 @@ fn resolve_and_sse_answer_bytes() {
         json!({"description": "Server-Sent Events stream", "responses": ok_response(json!({"type": "object"}))}),
     );
     assert_eq!(normalise::byte_stream_responses(&mut d).unwrap(), 1);
-    let mut d = doc_with("/api/x", "get", json!({"responses": ok_response(json!({}))}));
+    let mut d = doc_with(
+        "/api/x",
+        "get",
+        json!({"responses": ok_response(json!({}))}),
+    );
     assert_eq!(normalise::byte_stream_responses(&mut d).unwrap(), 0);
 }
 
@@ -366,7 +398,10 @@ fn duplicate_path_params_are_renamed() {
     );
     assert_eq!(normalise::rename_duplicate_path_params(&mut d).unwrap(), 1);
     let op = &d["paths"]["/api/collections/{namespace}/{slug}/items/{slug2}"]["delete"];
-    assert_eq!(op["x-hf-original-path"], "/api/collections/{namespace}/{slug}/items/{slug}");
+    assert_eq!(
+        op["x-hf-original-path"],
+        "/api/collections/{namespace}/{slug}/items/{slug}"
+    );
     let names: Vec<&str> = op["parameters"]
         .as_array()
         .unwrap()
@@ -412,7 +447,11 @@ fn names_derive_from_path_and_meaning() {
         "get_repo_refs"
     );
     assert_eq!(
-        naming::derive_name("get", "/api/{repoType}/{namespace}/{repo}/discussions", true),
+        naming::derive_name(
+            "get",
+            "/api/{repoType}/{namespace}/{repo}/discussions",
+            true
+        ),
         "list_repo_discussions"
     );
     assert_eq!(
@@ -434,8 +473,13 @@ fn name_clashes_fail_listing_both() {
     let mut d = json!({"openapi": "3.1.0", "paths": {
         "/api/a/{x}": {"get": {"responses": {}}},
         "/api/a/{y}": {"get": {"responses": {}}}}});
-    let err = naming::assign_operation_ids(&mut d).unwrap_err().to_string();
-    assert!(err.contains("/api/a/{x}") && err.contains("/api/a/{y}"), "{err}");
+    let err = naming::assign_operation_ids(&mut d)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("/api/a/{x}") && err.contains("/api/a/{y}"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -451,7 +495,12 @@ fn identical_shapes_are_hoisted_once() {
     assert!(d["components"]["schemas"]["Author"].is_object());
     for p in ["/api/a", "/api/b"] {
         let s = &d["paths"][p]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
-        let r = s["properties"].as_object().unwrap().values().next().unwrap();
+        let r = s["properties"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap();
         assert_eq!(r, &json!({"$ref": "#/components/schemas/Author"}));
     }
 }
@@ -459,12 +508,18 @@ fn identical_shapes_are_hoisted_once() {
 #[test]
 fn overlay_merges_and_refuses_shadowing() {
     let mut d = json!({"openapi": "3.1.0", "paths": {"/api/x": {"get": {"responses": {}}}}});
-    let ov = json!({"paths": {"/api/models": {"get": {"operationId": "list_models", "responses": {}}}}});
+    let ov =
+        json!({"paths": {"/api/models": {"get": {"operationId": "list_models", "responses": {}}}}});
     assert_eq!(overlay::merge_overlay(&mut d, &ov).unwrap(), 1);
     assert_eq!(d["paths"]["/api/models"]["get"]["x-hf-overlay"], true);
     let clash = json!({"paths": {"/api/x": {"get": {"operationId": "x", "responses": {}}}}});
-    let err = overlay::merge_overlay(&mut d, &clash).unwrap_err().to_string();
-    assert!(err.contains("now upstream: remove it from the overlay"), "{err}");
+    let err = overlay::merge_overlay(&mut d, &clash)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("now upstream: remove it from the overlay"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -476,7 +531,10 @@ fn underscore_id_field_is_renamed() {
         }"#,
     )
     .unwrap();
-    assert_eq!(hf_hub_api_codegen::generate::rename_underscore_id_fields(&mut file), 1);
+    assert_eq!(
+        hf_hub_api_codegen::generate::rename_underscore_id_fields(&mut file),
+        1
+    );
     let text = prettyplease::unparse(&file);
     assert!(text.contains("pub underscore_id: String"), "{text}");
 }
@@ -526,4 +584,34 @@ fn required_names_without_properties_are_dropped() {
     .unwrap();
     assert_eq!(n, 1);
     assert_eq!(s["required"], json!(["exclude"]));
+}
+
+#[test]
+fn tree_entries_get_their_path() {
+    let mut d = doc_with(
+        "/api/models/{namespace}/{repo}/tree/{rev}/{path}",
+        "get",
+        json!({"responses": ok_response(json!({"type": "array", "items": {"type": "object",
+            "properties": {"oid": {"type": "string"}}, "required": ["oid"]}}))}),
+    );
+    assert_eq!(normalise::tree_entries_have_a_path(&mut d).unwrap(), 1);
+    let items = &d["paths"]["/api/models/{namespace}/{repo}/tree/{rev}/{path}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["items"];
+    assert_eq!(items["properties"]["path"]["type"], "string");
+    assert_eq!(items["required"], json!(["oid", "path"]));
+    assert_eq!(normalise::tree_entries_have_a_path(&mut d).unwrap(), 0);
+}
+
+#[test]
+fn response_objects_keep_unknown_fields_but_requests_do_not() {
+    let mut d = doc_with(
+        "/api/x",
+        "post",
+        json!({"requestBody": {"content": {"application/json": {"schema":
+                {"type": "object", "properties": {"a": {"type": "string"}}}}}},
+               "responses": ok_response(json!({"type": "object", "properties": {"a": {"type": "string"}}}))}),
+    );
+    assert_eq!(normalise::keep_unknown_response_fields(&mut d).unwrap(), 1);
+    let op = &d["paths"]["/api/x"]["post"];
+    assert_eq!(op["responses"]["200"]["content"]["application/json"]["schema"]["additionalProperties"], json!({}));
+    assert!(op["requestBody"]["content"]["application/json"]["schema"].get("additionalProperties").is_none());
 }
