@@ -27,6 +27,7 @@ pub mod repo;
 pub mod retry;
 
 pub use client::{ByteStream, Hub, HubBuilder};
+pub use commit::{CommitBuilder, CommitInfo, Phase, ProgressEvent, ProgressObserver};
 pub use error::{Error, HubError, HubErrorKind, Result};
 
 /// Request and response types of every operation, generated from the Hub's OpenAPI document.

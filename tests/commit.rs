@@ -165,7 +165,7 @@ async fn mixed_commit_sends_the_exact_ndjson_lines_in_order() {
     let storage = MockServer::start_async().await;
     let dir = tempfile::tempdir().unwrap();
     let local = write(dir.path(), "local.txt", b"local text\n");
-    let big: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let big: Vec<u8> = (0..5000u32).map(|i| b'a' + (i % 26) as u8).collect();
     let big_path = write(dir.path(), "big.bin", &big);
     let empty = write(dir.path(), "empty.bin", b"");
     let big_oid = sha256_hex(&big);
@@ -173,7 +173,11 @@ async fn mixed_commit_sends_the_exact_ndjson_lines_in_order() {
     let moved_oid = "cd".repeat(32);
 
     let (preupload, preupload_bodies) = preupload_mock(&server, |p| {
-        if p.ends_with(".bin") { "lfs" } else { "regular" }
+        if p.ends_with(".bin") {
+            "lfs"
+        } else {
+            "regular"
+        }
     })
     .await;
     let paths_info = server
@@ -226,12 +230,16 @@ async fn mixed_commit_sends_the_exact_ndjson_lines_in_order() {
                 .path("/bucket/big")
                 .header_missing("authorization")
                 .header("content-length", "5000")
-                .body(Bytes::from(big.clone()));
+                .body(String::from_utf8(big.clone()).unwrap());
             then.status(200);
         })
         .await;
-    let (commit, commit_bodies) =
-        commit_mock(&server, "/api/models/org/model/commit/main", commit_answer()).await;
+    let (commit, commit_bodies) = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
 
     let info = hub(&server)
         .commit(repo())
@@ -289,7 +297,8 @@ async fn mixed_commit_sends_the_exact_ndjson_lines_in_order() {
             r#"{{"key":"lfsFile","value":{{"path":"weights/big.bin","algo":"sha256","oid":"{big_oid}","size":5000}}}}"#
         ),
         // Empty content is always a regular file, whatever the preupload said.
-        r#"{"key":"file","value":{"content":"","path":"empty.bin","encoding":"base64"}}"#.to_owned(),
+        r#"{"key":"file","value":{"content":"","path":"empty.bin","encoding":"base64"}}"#
+            .to_owned(),
         r#"{"key":"deletedFile","value":{"path":"old.txt"}}"#.to_owned(),
         r#"{"key":"deletedFolder","value":{"path":"logs"}}"#.to_owned(),
         format!(
@@ -317,11 +326,19 @@ async fn preupload_is_chunked_at_256_files() {
     let server = MockServer::start_async().await;
     let dir = tempfile::tempdir().unwrap();
     for i in 0..300 {
-        write(dir.path(), &format!("f{i:03}.txt"), format!("{i}").as_bytes());
+        write(
+            dir.path(),
+            &format!("f{i:03}.txt"),
+            format!("{i}").as_bytes(),
+        );
     }
     let (preupload, bodies) = preupload_mock(&server, |_| "regular").await;
-    let (commit, commit_bodies) =
-        commit_mock(&server, "/api/models/org/model/commit/main", commit_answer()).await;
+    let (commit, commit_bodies) = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
 
     hub(&server)
         .commit(repo())
@@ -350,7 +367,7 @@ async fn multipart_upload_sends_parts_without_token_then_completes_and_verifies(
     let server = MockServer::start_async().await;
     let storage = MockServer::start_async().await;
     let dir = tempfile::tempdir().unwrap();
-    let data: Vec<u8> = (0..25u8).collect();
+    let data: Vec<u8> = (0..25u8).map(|i| b'A' + i).collect();
     let path = write(dir.path(), "model.bin", &data);
     let oid = sha256_hex(&data);
 
@@ -384,7 +401,7 @@ async fn multipart_upload_sends_parts_without_token_then_completes_and_verifies(
                     when.method(PUT)
                         .path(format!("/part/{n}"))
                         .header_missing("authorization")
-                        .body(Bytes::from(slice));
+                        .body(String::from_utf8(slice).unwrap());
                     then.status(200).header("ETag", format!("\"etag-{n}\""));
                 })
                 .await,
@@ -413,8 +430,12 @@ async fn multipart_upload_sends_parts_without_token_then_completes_and_verifies(
             then.status(200);
         })
         .await;
-    let (commit, commit_bodies) =
-        commit_mock(&server, "/api/models/org/model/commit/main", commit_answer()).await;
+    let (commit, commit_bodies) = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
 
     hub(&server)
         .commit(repo())
@@ -535,8 +556,12 @@ async fn already_stored_objects_are_not_uploaded() {
             then.status(200);
         })
         .await;
-    let (commit, bodies) =
-        commit_mock(&server, "/api/models/org/model/commit/main", commit_answer()).await;
+    let (commit, bodies) = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
     hub(&server)
         .commit(repo())
         .summary("s")
@@ -560,9 +585,10 @@ async fn create_pr_goes_on_preupload_and_commit_and_batch_has_no_ref() {
             when.method(POST)
                 .path("/api/models/org/model/preupload/main")
                 .query_param("create_pr", "true");
-            then.status(200).json_body(json!({"commitOid": HEAD, "files": [
-                {"path": "p.bin", "uploadMode": "lfs", "shouldIgnore": false, "oid": null}
-            ]}));
+            then.status(200)
+                .json_body(json!({"commitOid": HEAD, "files": [
+                    {"path": "p.bin", "uploadMode": "lfs", "shouldIgnore": false, "oid": null}
+                ]}));
         })
         .await;
     let href = format!("{}/b/p", storage.base_url());
@@ -628,9 +654,10 @@ async fn revision_with_slash_is_encoded_in_every_url() {
         .mock_async(|when, then| {
             when.method(POST)
                 .path("/api/models/org/model/preupload/refs%2Fpr%2F3");
-            then.status(200).json_body(json!({"commitOid": HEAD, "files": [
-                {"path": "a.txt", "uploadMode": "regular", "shouldIgnore": false}
-            ]}));
+            then.status(200)
+                .json_body(json!({"commitOid": HEAD, "files": [
+                    {"path": "a.txt", "uploadMode": "regular", "shouldIgnore": false}
+                ]}));
         })
         .await;
     let (commit, _) = commit_mock(
@@ -656,8 +683,7 @@ async fn conflict_412_names_the_expected_parent() {
     let server = MockServer::start_async().await;
     let commit = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/api/models/org/model/commit/main");
+            when.method(POST).path("/api/models/org/model/commit/main");
             then.status(412)
                 .json_body(json!({"error": "A commit has happened since"}));
         })
@@ -685,8 +711,7 @@ async fn commit_in_progress_409_is_retryable_by_the_caller() {
     let server = MockServer::start_async().await;
     let commit = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/api/models/org/model/commit/main");
+            when.method(POST).path("/api/models/org/model/commit/main");
             then.status(409)
                 .json_body(json!({"error": "Another commit operation is in progress"}));
         })
@@ -709,8 +734,7 @@ async fn commit_answered_500_is_not_retried() {
     let (_preupload, _) = preupload_mock(&server, |_| "regular").await;
     let commit = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/api/models/org/model/commit/main");
+            when.method(POST).path("/api/models/org/model/commit/main");
             then.status(500).body("boom");
         })
         .await;
@@ -732,7 +756,8 @@ async fn preupload_failure_names_the_files_and_commits_nothing() {
         .mock_async(|when, then| {
             when.method(POST)
                 .path("/api/models/org/model/preupload/main");
-            then.status(403).json_body(json!({"error": "no write access"}));
+            then.status(403)
+                .json_body(json!({"error": "no write access"}));
         })
         .await;
     let commit = server
@@ -888,8 +913,7 @@ async fn a_file_growing_after_hashing_fails_the_commit_body() {
     let (_preupload, _) = preupload_mock(&server, |_| "regular").await;
     let commit = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/api/models/org/model/commit/main");
+            when.method(POST).path("/api/models/org/model/commit/main");
             then.status(200).json_body(commit_answer());
         })
         .await;
@@ -1016,8 +1040,12 @@ async fn upload_folder_deletes_matching_remote_files_across_pages() {
             ]));
         })
         .await;
-    let (commit, commit_bodies) =
-        commit_mock(&server, "/api/models/org/model/commit/main", commit_answer()).await;
+    let (commit, commit_bodies) = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
 
     hub(&server)
         .commit(repo())
@@ -1042,14 +1070,21 @@ async fn upload_folder_deletes_matching_remote_files_across_pages() {
         .iter()
         .map(|f| f["path"].clone())
         .collect();
-    assert_eq!(uploaded, [json!("data/keep.txt"), json!("data/sub/new.txt")]);
+    assert_eq!(
+        uploaded,
+        [json!("data/keep.txt"), json!("data/sub/new.txt")]
+    );
     let body = String::from_utf8(commit_bodies.all().remove(0)).unwrap();
     let keys: Vec<String> = body
         .lines()
         .skip(1)
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            format!("{} {}", v["key"].as_str().unwrap(), v["value"]["path"].as_str().unwrap())
+            format!(
+                "{} {}",
+                v["key"].as_str().unwrap(),
+                v["value"]["path"].as_str().unwrap()
+            )
         })
         .collect();
     assert_eq!(
@@ -1071,7 +1106,11 @@ async fn progress_reports_phases_in_order_and_bytes() {
     let data = vec![7u8; 3000];
     let oid = sha256_hex(&data);
     let (_preupload, _) = preupload_mock(&server, |p| {
-        if p.ends_with(".bin") { "lfs" } else { "regular" }
+        if p.ends_with(".bin") {
+            "lfs"
+        } else {
+            "regular"
+        }
     })
     .await;
     let href = format!("{}/b/x", storage.base_url());
@@ -1090,7 +1129,12 @@ async fn progress_reports_phases_in_order_and_bytes() {
             then.status(200);
         })
         .await;
-    commit_mock(&server, "/api/models/org/model/commit/main", commit_answer()).await;
+    let _commit = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     hub(&server)
@@ -1161,9 +1205,10 @@ async fn datasets_use_their_prefixes() {
         .mock_async(|when, then| {
             when.method(POST)
                 .path("/api/datasets/org/data/preupload/main");
-            then.status(200).json_body(json!({"commitOid": HEAD, "files": [
-                {"path": "d.parquet", "uploadMode": "lfs", "shouldIgnore": false}
-            ]}));
+            then.status(200)
+                .json_body(json!({"commitOid": HEAD, "files": [
+                    {"path": "d.parquet", "uploadMode": "lfs", "shouldIgnore": false}
+                ]}));
         })
         .await;
     let href = format!("{}/b/d", storage.base_url());
@@ -1178,12 +1223,18 @@ async fn datasets_use_their_prefixes() {
         .await;
     storage
         .mock_async(|when, then| {
-            when.method(PUT).path("/b/d").header_missing("authorization");
+            when.method(PUT)
+                .path("/b/d")
+                .header_missing("authorization");
             then.status(200);
         })
         .await;
-    let (commit, _) =
-        commit_mock(&server, "/api/datasets/org/data/commit/main", commit_answer()).await;
+    let (commit, _) = commit_mock(
+        &server,
+        "/api/datasets/org/data/commit/main",
+        commit_answer(),
+    )
+    .await;
     hub(&server)
         .commit(Repo::dataset("org/data").unwrap())
         .summary("s")

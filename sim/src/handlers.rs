@@ -543,6 +543,7 @@ fn whoami(ctx: &Ctx<'_>) -> Result<Resp, SimError> {
                 "id": format!("{:0>24}", &sha1_hex(o.as_bytes())[..24]),
                 "name": o,
                 "fullname": o,
+                "avatarUrl": format!("https://cdn-avatars.huggingface.co/{o}.png"),
                 "isEnterprise": false,
                 "roleInOrg": "write",
             })

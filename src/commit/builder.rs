@@ -766,11 +766,8 @@ impl CommitBuilder {
             if plan.head.is_none() && !answer.commit_oid.is_empty() {
                 plan.head = Some(answer.commit_oid.clone());
             }
-            let by_path: HashMap<&str, &types::PreuploadResponseFilesItem> = answer
-                .files
-                .iter()
-                .map(|f| (f.path.as_str(), f))
-                .collect();
+            let by_path: HashMap<&str, &types::PreuploadResponseFilesItem> =
+                answer.files.iter().map(|f| (f.path.as_str(), f)).collect();
             for added in chunk {
                 let Some(remote) = by_path.get(&*added.path) else {
                     return Err(Error::Decode {
@@ -1056,7 +1053,7 @@ impl CommitBuilder {
             callback,
         )
         .await
-        .map_err(|e| with_context(e, "nothing was committed"))?;
+        .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
         if outcome != UploadOutcome::AlreadyStored
             && let Some(verify) = hub_verify
         {
@@ -1066,8 +1063,10 @@ impl CommitBuilder {
                 upload.source.describe(),
                 upload.oid
             );
-            let url =
-                Url::parse(&verify.href).map_err(|e| Error::invalid("URL", "verify", e.to_string()))?;
+            let url = Url::parse(&verify.href).map_err(|e| Error::Decode {
+                path: "actions.verify.href".to_owned(),
+                message: format!("{context}: invalid URL: {e}"),
+            })?;
             let mut request = Request::new(Method::POST, url);
             for (name, value) in &verify.header {
                 if name.eq_ignore_ascii_case("chunk_size") {
@@ -1301,7 +1300,10 @@ mod tests {
             Some("refs/pr/12")
         );
         assert_eq!(pull_request_revision("https://hf.co/o/m"), None);
-        assert_eq!(pull_request_revision("https://hf.co/o/m/discussions/"), None);
+        assert_eq!(
+            pull_request_revision("https://hf.co/o/m/discussions/"),
+            None
+        );
     }
 
     #[test]

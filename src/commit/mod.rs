@@ -35,10 +35,10 @@ pub use lfs::{
     parse_batch_response, upload_object, upload_object_with_progress,
 };
 pub use ndjson::{CommitHeader, CommitLine, commit_body, commit_body_len};
+pub use ops::{
+    AddSource, BoxAsyncRead, ByteProgress, CommitOperation, ReaderFactory,
+    normalize_folder_path_in_repo, normalize_path_in_repo, validate_operations,
+};
 #[cfg(feature = "indicatif")]
 pub use progress::IndicatifProgress;
 pub use progress::{Phase, ProgressEvent, ProgressObserver};
-pub use ops::{
-    AddSource, BoxAsyncRead, ByteProgress, CommitOperation, ReaderFactory, normalize_folder_path_in_repo,
-    normalize_path_in_repo, validate_operations,
-};

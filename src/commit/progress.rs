@@ -231,8 +231,7 @@ mod bars {
     impl IndicatifProgress {
         /// Bars drawn on standard error (hidden when `HF_HUB_DISABLE_PROGRESS_BARS` is set).
         pub fn new() -> Self {
-            let disabled =
-                crate::config::progress_bars_disabled(&|name| std::env::var(name).ok());
+            let disabled = crate::config::progress_bars_disabled(&|name| std::env::var(name).ok());
             let multi = if disabled {
                 MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
             } else {
