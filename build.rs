@@ -12,12 +12,18 @@ fn main() {
     let output = match hf_hub_api_codegen::build_from_files(spec, Some(overlay)) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: generating bindings from {} failed: {e}", spec.display());
+            eprintln!(
+                "error: generating bindings from {} failed: {e}",
+                spec.display()
+            );
             std::process::exit(1);
         }
     };
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
-    for (name, text) in [("generated.rs", &output.code), ("exercise.rs", &output.exercise)] {
+    for (name, text) in [
+        ("generated.rs", &output.code),
+        ("exercise.rs", &output.exercise),
+    ] {
         let target = Path::new(&out_dir).join(name);
         // Leave the file (and its mtime) alone when nothing changed.
         if std::fs::read_to_string(&target).ok().as_deref() != Some(text.as_str())

@@ -94,7 +94,7 @@ impl Transport {
         );
         async move {
             let mut attempt: u32 = 0;
-            let mut state = RetryState::new(self.retry.clone());
+            let mut state = RetryState::new(self.retry);
             loop {
                 let replay = if retry_safe && self.retry.is_enabled() {
                     request.try_clone()
@@ -125,7 +125,12 @@ impl Transport {
                     record(&result, attempt);
                     return result;
                 };
-                tracing::debug!(?status, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                tracing::debug!(
+                    ?status,
+                    attempt,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
                 drop(result);
                 tokio::time::sleep(delay).await;
                 request = next;
@@ -141,7 +146,11 @@ fn record(result: &reqwest::Result<Response>, attempts: u32) {
     span.record("attempts", attempts);
     if let Ok(r) = result {
         span.record("status", r.status().as_u16());
-        if let Some(id) = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
+        if let Some(id) = r
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+        {
             span.record("request_id", id);
         }
     }
@@ -151,11 +160,13 @@ impl ClientHooks<Transport> for Client {
     async fn exec(&self, mut request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let op = info.operation_id;
         if op == "create_commit" {
-            request
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
+            request.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            );
         }
-        let safe = matches!(*request.method(), Method::GET | Method::HEAD) || SAFE_POSTS.contains(&op);
+        let safe =
+            matches!(*request.method(), Method::GET | Method::HEAD) || SAFE_POSTS.contains(&op);
         self.inner().execute(self.client(), request, op, safe).await
     }
 }
@@ -231,7 +242,7 @@ impl HubBuilder {
 
     /// Builds the client. Fails on an endpoint that is not an absolute http(s) URL.
     pub fn build(self) -> Result<Hub> {
-        self.build_with_env(&|k| std::env::var(k).ok())
+        self.build_with_env(&config::process_env)
     }
 
     pub(crate) fn build_with_env(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Hub> {
@@ -242,8 +253,9 @@ impl HubBuilder {
             None => config::endpoint_from_env(env)?,
         };
         let token = match self.token {
-            Some(t) => t,
-            None => config::discover_token(env),
+            Some(None) => None,
+            Some(explicit) => config::resolve_token(explicit, env),
+            None => config::resolve_token(None, env),
         };
         let user_agent = HeaderValue::from_str(&config::user_agent(env))
             .unwrap_or_else(|_| HeaderValue::from_static("hf-hub-api"));

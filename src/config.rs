@@ -196,6 +196,7 @@ pub(crate) fn user_agent(env: &dyn Fn(&str) -> Option<String>) -> String {
 }
 
 /// Whether `HF_HUB_DISABLE_PROGRESS_BARS` asks for no progress reporting.
+#[cfg(any(test, feature = "indicatif"))]
 pub(crate) fn progress_bars_disabled(env: &dyn Fn(&str) -> Option<String>) -> bool {
     is_truthy(env, "HF_HUB_DISABLE_PROGRESS_BARS")
 }

@@ -43,10 +43,10 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::Hub;
 use crate::client::map_error;
 use crate::error::{Error, Result};
 use crate::link;
-use crate::Hub;
 
 /// One page of a listing.
 #[derive(Debug, Clone)]
@@ -166,7 +166,9 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                     }
                 };
                 let next = match &result {
-                    Ok(Page { next: Some(url), .. }) => match guard_next(&hub, url, &seen) {
+                    Ok(Page {
+                        next: Some(url), ..
+                    }) => match guard_next(&hub, url, &seen) {
                         Ok(()) => State::Next(url.clone()),
                         // This page is yielded; the guard's error comes next, then the end.
                         Err(e) => State::Fail(e),
@@ -205,7 +207,10 @@ fn guard_next(hub: &Hub, url: &Url, seen: &HashSet<String>) -> Result<()> {
     if seen.contains(url.as_str()) {
         return Err(Error::Decode {
             path: "Link header".into(),
-            message: format!("the next page {} was already fetched: the listing loops", url.path()),
+            message: format!(
+                "the next page {} was already fetched: the listing loops",
+                url.path()
+            ),
         });
     }
     Ok(())

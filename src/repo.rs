@@ -304,6 +304,16 @@ pub fn validate_revision(rev: &str) -> Result<()> {
     Err(Error::invalid("revision", rev, reason))
 }
 
+impl From<RepoType> for crate::types::RepoTypeSegment {
+    fn from(t: RepoType) -> Self {
+        match t {
+            RepoType::Model => Self::Models,
+            RepoType::Dataset => Self::Datasets,
+            RepoType::Space => Self::Spaces,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,16 +524,6 @@ mod tests {
             assert_eq!(value, rev);
             assert!(reason.contains(want), "{rev:?}: {reason}");
             assert!(text.starts_with("invalid revision"), "{text}");
-        }
-    }
-}
-
-impl From<RepoType> for crate::types::RepoTypeSegment {
-    fn from(t: RepoType) -> Self {
-        match t {
-            RepoType::Model => Self::Models,
-            RepoType::Dataset => Self::Datasets,
-            RepoType::Space => Self::Spaces,
         }
     }
 }

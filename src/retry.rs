@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 
+#[cfg(test)]
 use crate::error::{Error, HubErrorKind};
 
 /// How a client retries failed requests.
@@ -292,11 +293,13 @@ impl RetryState {
     }
 
     /// Retries made so far.
+    #[cfg(test)]
     pub(crate) fn retries(&self) -> u32 {
         self.retries
     }
 
     /// Time waited so far.
+    #[cfg(test)]
     pub(crate) fn waited(&self) -> Duration {
         self.waited
     }
@@ -322,6 +325,7 @@ impl RetryState {
     ///
     /// A rate-limit error's `retry_after` is honoured (plus 1 s). Not for requests that
     /// are not idempotent: check `maybe_sent` yourself.
+    #[cfg(test)]
     pub(crate) fn next_delay_after(&mut self, error: &Error) -> Option<Duration> {
         if !error.is_retryable() || !self.may_retry() {
             return None;

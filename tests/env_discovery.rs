@@ -13,7 +13,9 @@ async fn token_seen(url: &str) -> Option<String> {
     unsafe { std::env::set_var("HF_ENDPOINT", &s.url) };
     let hub = Hub::from_env().unwrap();
     let _ = hub.whoami().await;
-    s.seen()[0].header("authorization").map(|v| v.trim_start_matches("Bearer ").to_string())
+    s.seen()[0]
+        .header("authorization")
+        .map(|v| v.trim_start_matches("Bearer ").to_string())
 }
 
 #[tokio::test]
@@ -26,7 +28,12 @@ async fn discovery_order_and_switch_off() {
     std::fs::write(&token_path, "hf_from_token_path").unwrap();
     // SAFETY: single test in this binary.
     unsafe {
-        for k in ["HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_DISABLE_IMPLICIT_TOKEN", "XDG_CACHE_HOME"] {
+        for k in [
+            "HF_TOKEN",
+            "HF_TOKEN_PATH",
+            "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+            "XDG_CACHE_HOME",
+        ] {
             std::env::remove_var(k);
         }
         std::env::set_var("HF_HOME", &home);
@@ -44,9 +51,17 @@ async fn discovery_order_and_switch_off() {
 
     // An explicit token still wins when discovery is off.
     let s = ScriptServer::start(vec![Answer::new(200, "{}")]).await;
-    let hub = Hub::builder().from_env().endpoint(&s.url).token("hf_explicit").build().unwrap();
+    let hub = Hub::builder()
+        .from_env()
+        .endpoint(&s.url)
+        .token("hf_explicit")
+        .build()
+        .unwrap();
     let _ = hub.whoami().await;
-    assert_eq!(s.seen()[0].header("authorization"), Some("Bearer hf_explicit"));
+    assert_eq!(
+        s.seen()[0].header("authorization"),
+        Some("Bearer hf_explicit")
+    );
 
     // XDG_CACHE_HOME is HF_HOME's default parent.
     unsafe {

@@ -50,7 +50,9 @@ async fn every_operation_sends_the_documented_request() {
                     when = when.query_param_exists(*q);
                 }
                 let _ = when;
-                then.status(200).header("content-type", "application/json").body("null");
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .body("null");
             })
             .await;
         let result = exercise_operation(&hub, name).await;
@@ -70,13 +72,19 @@ async fn every_operation_sends_the_documented_request() {
     assert!(exp.path.contains("seg%2Fa%20b"), "{}", exp.path);
     let loose = server
         .mock_async(|when, then| {
-            when.method("GET").path(exp.path.replace("%2F", "/").replace("%20", " "));
+            when.method("GET")
+                .path(exp.path.replace("%2F", "/").replace("%20", " "));
             then.status(200).body("null");
         })
         .await;
     let _ = exercise_operation(&hub, "list_repo_tree").await;
     assert_eq!(loose.calls_async().await, 0);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(exercised + ALLOWED_SKIPS.len(), names.len());
     assert!(exercised >= 200, "only {exercised} operations exercised");
 }

@@ -18,39 +18,68 @@ fn hub(url: &str) -> Hub {
     Hub::builder()
         .endpoint(url)
         .token("hf_x")
-        .retry(RetryPolicy::default().with_max_retries(2).with_max_delay(Duration::from_millis(5)))
+        .retry(
+            RetryPolicy::default()
+                .with_max_retries(2)
+                .with_max_delay(Duration::from_millis(5)),
+        )
         .build()
         .unwrap()
 }
 
 fn models(ids: &[&str]) -> String {
-    let items: Vec<String> = ids.iter().map(|i| format!(r#"{{"_id":"x","id":"{i}","likes":1}}"#)).collect();
+    let items: Vec<String> = ids
+        .iter()
+        .map(|i| format!(r#"{{"_id":"x","id":"{i}","likes":1}}"#))
+        .collect();
     format!("[{}]", items.join(","))
 }
 
 /// Three pages: a,b | c,d | e, each answering a `Link` to the next (absolute, as the Hub does).
 fn three_pages(server: &MockServer) -> [httpmock::Mock<'_>; 3] {
     let p1 = server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("author", "me").query_param_missing("cursor");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("author", "me")
+            .query_param_missing("cursor");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?author=me&cursor=p2")))
+            .header(
+                "link",
+                format!(
+                    "<{}>; rel=\"next\"",
+                    server.url("/api/models?author=me&cursor=p2")
+                ),
+            )
             .body(models(&["me/a", "me/b"]));
     });
     let p2 = server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "p2");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "p2");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?author=me&cursor=p3")))
+            .header(
+                "link",
+                format!(
+                    "<{}>; rel=\"next\"",
+                    server.url("/api/models?author=me&cursor=p3")
+                ),
+            )
             .body(models(&["me/c", "me/d"]));
     });
     let p3 = server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "p3");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "p3");
         then.status(200).body(models(&["me/e"]));
     });
     [p1, p2, p3]
 }
 
 fn by_me() -> ListModelsParams {
-    ListModelsParams { author: Some("me".into()), ..Default::default() }
+    ListModelsParams {
+        author: Some("me".into()),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -82,13 +111,25 @@ async fn lazy_and_capped() {
     p1.assert_calls(0);
     drop(stream);
     // take(3) needs pages 1 and 2 only.
-    let three: Vec<ModelInfo> = hub.list_models(by_me()).items().take(3).try_collect().await.unwrap();
+    let three: Vec<ModelInfo> = hub
+        .list_models(by_me())
+        .items()
+        .take(3)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(three.len(), 3);
     p1.assert_calls(1);
     p2.assert_calls(1);
     p3.assert_calls(0);
     // take(2) is served by the first page alone.
-    let two: Vec<ModelInfo> = hub.list_models(by_me()).items().take(2).try_collect().await.unwrap();
+    let two: Vec<ModelInfo> = hub
+        .list_models(by_me())
+        .items()
+        .take(2)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(two.len(), 2);
     p1.assert_calls(2);
     p2.assert_calls(1);
@@ -111,7 +152,12 @@ async fn page_size_and_first_request_parameters() {
         limit: std::num::NonZeroU64::new(1000),
         ..Default::default()
     };
-    let all: Vec<ModelInfo> = hub(&server.base_url()).list_models(params).items().try_collect().await.unwrap();
+    let all: Vec<ModelInfo> = hub(&server.base_url())
+        .list_models(params)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1);
     m.assert_calls(1);
 }
@@ -121,7 +167,13 @@ async fn pages_expose_cursors_and_resume() {
     let server = MockServer::start_async().await;
     let [p1, p2, p3] = three_pages(&server);
     let hub = hub(&server.base_url());
-    let first = hub.list_models(by_me()).pages().next().await.unwrap().unwrap();
+    let first = hub
+        .list_models(by_me())
+        .pages()
+        .next()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.items().len(), 2);
     assert!(first.has_more());
     let cursor = first.next_cursor().unwrap().clone();
@@ -141,26 +193,48 @@ async fn pages_expose_cursors_and_resume() {
     // A cursor on another origin is refused before any request.
     let foreign = url::Url::parse("http://127.0.0.1:9/api/models?cursor=x").unwrap();
     let err = Paginator::<ModelInfo>::resume(&hub, "list_models", foreign).unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { what: "pagination cursor", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidInput {
+                what: "pagination cursor",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_loop_ends_the_stream_with_an_error() {
     let server = MockServer::start_async().await;
     let p1 = server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param_missing("cursor");
+        when.method(GET)
+            .path("/api/models")
+            .query_param_missing("cursor");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=again")))
+            .header(
+                "link",
+                format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=again")),
+            )
             .body(models(&["a/1"]));
     });
     let again = server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "again");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "again");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=again")))
+            .header(
+                "link",
+                format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=again")),
+            )
             .body(models(&["a/2"]));
     });
-    let results: Vec<Result<ModelInfo, Error>> =
-        hub(&server.base_url()).list_models(Default::default()).items().collect().await;
+    let results: Vec<Result<ModelInfo, Error>> = hub(&server.base_url())
+        .list_models(Default::default())
+        .items()
+        .collect()
+        .await;
     assert_eq!(results.len(), 3);
     assert!(results[0].is_ok() && results[1].is_ok());
     let err = results[2].as_ref().unwrap_err();
@@ -180,13 +254,25 @@ async fn a_next_page_on_another_origin_is_refused() {
     server.mock(|when, then| {
         when.method(GET).path("/api/models");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", elsewhere.url("/api/models?cursor=2")))
+            .header(
+                "link",
+                format!("<{}>; rel=\"next\"", elsewhere.url("/api/models?cursor=2")),
+            )
             .body(models(&["a/1"]));
     });
-    let results: Vec<Result<ModelInfo, Error>> =
-        hub(&server.base_url()).list_models(Default::default()).items().collect().await;
+    let results: Vec<Result<ModelInfo, Error>> = hub(&server.base_url())
+        .list_models(Default::default())
+        .items()
+        .collect()
+        .await;
     assert_eq!(results.len(), 2);
-    assert!(results[1].as_ref().unwrap_err().to_string().contains("another origin"));
+    assert!(
+        results[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("another origin")
+    );
     foreign.assert_calls(0);
 }
 
@@ -194,19 +280,31 @@ async fn a_next_page_on_another_origin_is_refused() {
 async fn an_empty_middle_page_does_not_end_the_stream() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param_missing("cursor");
+        when.method(GET)
+            .path("/api/models")
+            .query_param_missing("cursor");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=2")))
+            .header(
+                "link",
+                format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=2")),
+            )
             .body(models(&["a/1"]));
     });
     server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "2");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "2");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=3")))
+            .header(
+                "link",
+                format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=3")),
+            )
             .body("[]");
     });
     server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "3");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "3");
         then.status(200).body(models(&["a/3"]));
     });
     let ids: Vec<String> = hub(&server.base_url())
@@ -223,17 +321,29 @@ async fn an_empty_middle_page_does_not_end_the_stream() {
 async fn a_page_that_keeps_failing_ends_the_stream_with_its_error() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param_missing("cursor");
+        when.method(GET)
+            .path("/api/models")
+            .query_param_missing("cursor");
         then.status(200)
-            .header("link", format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=2")))
+            .header(
+                "link",
+                format!("<{}>; rel=\"next\"", server.url("/api/models?cursor=2")),
+            )
             .body(models(&["a/1"]));
     });
     let broken = server.mock(|when, then| {
-        when.method(GET).path("/api/models").query_param("cursor", "2");
-        then.status(503).header("x-request-id", "r-503").body("down");
+        when.method(GET)
+            .path("/api/models")
+            .query_param("cursor", "2");
+        then.status(503)
+            .header("x-request-id", "r-503")
+            .body("down");
     });
-    let results: Vec<Result<ModelInfo, Error>> =
-        hub(&server.base_url()).list_models(Default::default()).items().collect().await;
+    let results: Vec<Result<ModelInfo, Error>> = hub(&server.base_url())
+        .list_models(Default::default())
+        .items()
+        .collect()
+        .await;
     assert_eq!(results.len(), 2);
     let err = results[1].as_ref().unwrap_err();
     assert_eq!(err.status(), Some(503));
@@ -244,10 +354,10 @@ async fn a_page_that_keeps_failing_ends_the_stream_with_its_error() {
 #[tokio::test]
 async fn pages_are_retried_and_carry_the_token() {
     let s = ScriptServer::start(vec![]).await;
-    s.push(
-        Answer::new(200, &models(&["a/1"]))
-            .header("link", &format!("<{}/api/models?cursor=2>; rel=\"next\"", s.url)),
-    );
+    s.push(Answer::new(200, &models(&["a/1"])).header(
+        "link",
+        &format!("<{}/api/models?cursor=2>; rel=\"next\"", s.url),
+    ));
     s.push(Answer::new(429, "slow down").header("retry-after", "0"));
     s.push(Answer::new(200, &models(&["a/2"])));
     let ids: Vec<String> = hub(&s.url)
@@ -261,5 +371,8 @@ async fn pages_are_retried_and_carry_the_token() {
     let seen = s.seen();
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[2].target, "/api/models?cursor=2");
-    assert!(seen.iter().all(|r| r.header("authorization") == Some("Bearer hf_x")));
+    assert!(
+        seen.iter()
+            .all(|r| r.header("authorization") == Some("Bearer hf_x"))
+    );
 }

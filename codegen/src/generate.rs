@@ -22,8 +22,9 @@ pub struct Generated {
 
 /// Generates the formatted Rust sources for a normalised document.
 pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(normalised.clone())
-        .map_err(|e| CodegenError::Generator(format!("the normalised document does not parse: {e}")))?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(normalised.clone()).map_err(|e| {
+        CodegenError::Generator(format!("the normalised document does not parse: {e}"))
+    })?;
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
@@ -117,7 +118,10 @@ enum Answer {
 
 fn answer_of(sig: &syn::Signature) -> Result<Answer> {
     let syn::ReturnType::Type(_, ty) = &sig.output else {
-        return Err(CodegenError::Generator(format!("{} returns nothing", sig.ident)));
+        return Err(CodegenError::Generator(format!(
+            "{} returns nothing",
+            sig.ident
+        )));
     };
     // Result<ResponseValue<T>, Error<E>>
     let inner = first_generic(ty)
@@ -155,7 +159,9 @@ fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
         if imp.trait_.is_some() {
             continue;
         }
-        let syn::Type::Path(p) = &*imp.self_ty else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
         if !p.path.is_ident("Client") {
             continue;
         }
@@ -164,8 +170,11 @@ fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
             if !matches!(f.vis, syn::Visibility::Public(_)) || f.sig.asyncness.is_none() {
                 continue;
             }
-            let docs: Vec<&syn::Attribute> =
-                f.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+            let docs: Vec<&syn::Attribute> = f
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .collect();
             let name = &f.sig.ident;
             let generics = &f.sig.generics;
             let where_clause = &f.sig.generics.where_clause;
@@ -291,7 +300,9 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
     let mut expectations = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
-        let syn::Type::Path(p) = &*imp.self_ty else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
         if imp.trait_.is_some() || !p.path.is_ident("Client") {
             continue;
         }
@@ -302,7 +313,9 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
             }
             let name = f.sig.ident.to_string();
             let Some((path, method, op)) = find_operation(doc, &name) else {
-                return Err(CodegenError::Generator(format!("{name}: no operation in the document")));
+                return Err(CodegenError::Generator(format!(
+                    "{name}: no operation in the document"
+                )));
             };
             let params: Vec<&Value> = op
                 .get("parameters")
@@ -314,8 +327,12 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
             let mut path_values: Vec<(String, String)> = Vec::new();
             let mut skip: Option<String> = None;
             for input in &f.sig.inputs {
-                let syn::FnArg::Typed(t) = input else { continue };
-                let syn::Pat::Ident(id) = &*t.pat else { continue };
+                let syn::FnArg::Typed(t) = input else {
+                    continue;
+                };
+                let syn::Pat::Ident(id) = &*t.pat else {
+                    continue;
+                };
                 let arg = id.ident.to_string();
                 let ty = &*t.ty;
                 let ty_text = quote!(#ty).to_string().replace(' ', "");
@@ -330,11 +347,17 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                 }
                 let schema = if arg == "body" {
                     op.pointer("/requestBody/content/application~1json/schema")
-                        .or_else(|| op.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema"))
+                        .or_else(|| {
+                            op.pointer(
+                                "/requestBody/content/application~1x-www-form-urlencoded/schema",
+                            )
+                        })
                 } else {
                     params
                         .iter()
-                        .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg)))
+                        .find(|p| {
+                            p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg))
+                        })
                         .and_then(|p| p.get("schema"))
                 };
                 let param_in = params
@@ -345,7 +368,8 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                     skip = Some(format!("no schema for argument `{arg}`"));
                     break;
                 };
-                let unconstrained_string = schema.get("type").and_then(Value::as_str) == Some("string")
+                let unconstrained_string = schema.get("type").and_then(Value::as_str)
+                    == Some("string")
                     && ["enum", "pattern", "format", "minLength", "maxLength"]
                         .iter()
                         .all(|k| schema.get(*k).is_none());
@@ -364,7 +388,9 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                     };
                     let api_name = params
                         .iter()
-                        .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg)))
+                        .find(|p| {
+                            p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg))
+                        })
                         .and_then(|p| p.get("name").and_then(Value::as_str))
                         .unwrap_or_default()
                         .to_string();
@@ -409,7 +435,9 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                     }),
                 }),
                 None => {
-                    if is_link_paginated(doc, &name) && matches!(answer_of(&f.sig)?, Answer::Json(ref t) if vec_item(t).is_some()) {
+                    if is_link_paginated(doc, &name)
+                        && matches!(answer_of(&f.sig)?, Answer::Json(ref t) if vec_item(t).is_some())
+                    {
                         calls.push(quote! {
                             #name => Some(
                                 ::futures::StreamExt::next(
@@ -509,14 +537,21 @@ fn paginated_wrapper(
     let mut uses = Vec::new();
     let mut fields = Vec::new();
     for input in &f.sig.inputs {
-        let syn::FnArg::Typed(t) = input else { continue };
+        let syn::FnArg::Typed(t) = input else {
+            continue;
+        };
         let syn::Pat::Ident(id) = &*t.pat else {
-            return Err(CodegenError::Generator(format!("{name}: unexpected argument pattern")));
+            return Err(CodegenError::Generator(format!(
+                "{name}: unexpected argument pattern"
+            )));
         };
         let x = &id.ident;
         let ty = &*t.ty;
         let text = quote!(#ty).to_string().replace(' ', "");
-        if let Some(inner) = text.strip_prefix("Option<").and_then(|t| t.strip_suffix('>')) {
+        if let Some(inner) = text
+            .strip_prefix("Option<")
+            .and_then(|t| t.strip_suffix('>'))
+        {
             // An optional query parameter: a field of the params struct, owned.
             let field_ty: TokenStream = if inner == "&'astr" {
                 uses.push(quote! { params.#x.as_deref() });
@@ -535,7 +570,11 @@ fn paginated_wrapper(
             continue;
         }
         let (own_ty, own, use_): (TokenStream, TokenStream, TokenStream) = if text == "&'astr" {
-            (quote! { &str }, quote! { let #x = #x.to_owned(); }, quote! { #x.as_str() })
+            (
+                quote! { &str },
+                quote! { let #x = #x.to_owned(); },
+                quote! { #x.as_str() },
+            )
         } else if let syn::Type::Reference(r) = ty {
             let elem = &*r.elem;
             (
@@ -550,7 +589,8 @@ fn paginated_wrapper(
         owned.push(own);
         uses.push(use_);
     }
-    let struct_doc = format!("Optional query parameters of [`Hub::{name_str}`](crate::Hub::{name_str}).");
+    let struct_doc =
+        format!("Optional query parameters of [`Hub::{name_str}`](crate::Hub::{name_str}).");
     params_structs.push(quote! {
         #[doc = #struct_doc]
         #[derive(Debug, Clone, Default, PartialEq)]

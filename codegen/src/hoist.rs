@@ -18,7 +18,10 @@ use crate::normalise::each_operation;
 /// Names for important shapes, keyed by the sorted property names of the object.
 /// Enums are keyed by `enum:` and their sorted values.
 const NAME_OVERRIDES: &[(&str, &str)] = &[
-    ("avatarUrl,fullname,isHf,isHfAdmin,isMod,isPro,name,type", "Author"),
+    (
+        "avatarUrl,fullname,isHf,isHfAdmin,isMod,isPro,name,type",
+        "Author",
+    ),
     ("enum:datasets,models,spaces", "RepoTypeSegment"),
     ("enum:datasets,models", "GatedRepoTypeSegment"),
     ("enum:datasets,kernels,models,spaces", "AnyRepoTypeSegment"),
@@ -34,7 +37,10 @@ fn canonical(v: &Value) -> String {
             Value::Object(o) => {
                 let mut sorted: BTreeMap<&String, Value> = BTreeMap::new();
                 for (k, x) in o {
-                    if matches!(k.as_str(), "description" | "title" | "example" | "x-hf-name") {
+                    if matches!(
+                        k.as_str(),
+                        "description" | "title" | "example" | "x-hf-name"
+                    ) {
                         continue;
                     }
                     // Property maps keep their names; everything else recurses too. Enum
@@ -67,7 +73,10 @@ fn is_candidate(v: &Value) -> bool {
         .get("properties")
         .and_then(Value::as_object)
         .is_some_and(|p| !p.is_empty());
-    let enumeration = o.get("enum").and_then(Value::as_array).is_some_and(|e| !e.is_empty());
+    let enumeration = o
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|e| !e.is_empty());
     object || enumeration
 }
 
@@ -149,7 +158,11 @@ fn census(v: &mut Value, hint: &str, c: &mut Census) {
         if let Some(n) = v.get("x-hf-name").and_then(Value::as_str) {
             c.named.insert(key.clone(), n.to_string());
         }
-        *c.hints.entry(key).or_default().entry(hint.to_string()).or_default() += 1;
+        *c.hints
+            .entry(key)
+            .or_default()
+            .entry(hint.to_string())
+            .or_default() += 1;
     }
     for (child, h) in children_mut(v, hint) {
         census(child, &h, c);
@@ -184,10 +197,7 @@ fn replace(
 }
 
 /// Roots of every operation's schemas, with their naming hints.
-fn operation_roots(
-    doc: &mut Value,
-    f: &mut dyn FnMut(&mut Value, String),
-) -> Result<()> {
+fn operation_roots(doc: &mut Value, f: &mut dyn FnMut(&mut Value, String)) -> Result<()> {
     each_operation(doc, &mut |_, _, op, _| {
         let id = op
             .get("operationId")
@@ -196,13 +206,20 @@ fn operation_roots(
             .unwrap_or_default();
         if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
             for p in params.iter_mut() {
-                let pname = p.get("name").and_then(Value::as_str).map(pascal).unwrap_or_default();
+                let pname = p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(pascal)
+                    .unwrap_or_default();
                 if let Some(s) = p.get_mut("schema") {
                     f(s, pname);
                 }
             }
         }
-        if let Some(content) = op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) {
+        if let Some(content) = op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+        {
             for mt in content.values_mut() {
                 if let Some(s) = mt.get_mut("schema") {
                     f(s, format!("{id}Body"));
@@ -256,7 +273,11 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
                     .get("enum")?
                     .as_array()?
                     .iter()
-                    .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                    .map(|v| {
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string())
+                    })
                     .collect();
                 vals.sort();
                 Some(format!("enum:{}", vals.join(",")))
@@ -265,7 +286,12 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
             .named
             .get(key)
             .cloned()
-            .or_else(|| prop_sig.as_deref().and_then(|s| overrides.get(s)).map(|s| s.to_string()))
+            .or_else(|| {
+                prop_sig
+                    .as_deref()
+                    .and_then(|s| overrides.get(s))
+                    .map(|s| s.to_string())
+            })
             .unwrap_or_else(|| {
                 let hints = &c.hints[key];
                 let best = hints
@@ -273,7 +299,11 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
                     .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
                     .map(|(h, _)| h.clone())
                     .unwrap_or_else(|| "Shape".into());
-                if best.is_empty() { "Shape".into() } else { best }
+                if best.is_empty() {
+                    "Shape".into()
+                } else {
+                    best
+                }
             });
         if value.get("nullable") == Some(&json!(true)) {
             base = format!("Nullable{base}");
@@ -288,7 +318,9 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
         names.insert(key.clone(), name);
     }
     let mut components = Map::new();
-    operation_roots(doc, &mut |s, hint| replace(s, &hint, &names, &mut components))?;
+    operation_roots(doc, &mut |s, hint| {
+        replace(s, &hint, &names, &mut components)
+    })?;
     let n = components.len();
     let schemas = doc
         .as_object_mut()

@@ -33,64 +33,234 @@ pub struct OperationRow {
 
 /// Names that the derivation gets wrong or ambiguous, keyed by `METHOD original-or-merged path`.
 const OVERRIDES: &[(&str, &str)] = &[
-    ("POST /api/{repoType}/{namespace}/{repo}/lfs-files/batch", "delete_repo_lfs_files"),
-    ("POST /api/discussions/mark-as-read", "mark_discussions_as_read"),
-    ("POST /api/notifications/mark-as-read", "mark_notifications_as_read"),
-    ("GET /api/collections/{namespace}/{slug}-{id}", "get_collection"),
-    ("PATCH /api/collections/{namespace}/{slug}-{id}", "update_collection"),
-    ("DELETE /api/collections/{namespace}/{slug}-{id}", "delete_collection"),
-    ("GET /api/collections/{namespace}/{slug}", "get_collection_by_slug"),
-    ("PATCH /api/collections/{namespace}/{slug}", "update_collection_by_slug"),
-    ("DELETE /api/collections/{namespace}/{slug}", "delete_collection_by_slug"),
-    ("POST /api/collections/{namespace}/{slug}-{id}/items", "add_collection_item"),
-    ("POST /api/collections/{namespace}/{slug}/items", "add_collection_item_by_slug"),
-    ("POST /api/collections/{namespace}/{slug}-{id}/items/batch", "update_collection_items"),
-    ("POST /api/collections/{namespace}/{slug}/items/batch", "update_collection_items_by_slug"),
-    ("DELETE /api/collections/{namespace}/{slug}-{id}/items/{itemId}", "delete_collection_item"),
-    ("DELETE /api/collections/{namespace}/{slug}/items/{slug2}", "delete_collection_item_by_slug"),
-    ("GET /{namespace}/{repo}/resolve/{rev}/{path}", "resolve_model_file"),
-    ("GET /datasets/{namespace}/{repo}/resolve/{rev}/{path}", "resolve_dataset_file"),
-    ("GET /spaces/{namespace}/{repo}/resolve/{rev}/{path}", "resolve_space_file"),
-    ("GET /buckets/{namespace}/{repo}/resolve/{path}", "resolve_bucket_file"),
+    (
+        "POST /api/{repoType}/{namespace}/{repo}/lfs-files/batch",
+        "delete_repo_lfs_files",
+    ),
+    (
+        "POST /api/discussions/mark-as-read",
+        "mark_discussions_as_read",
+    ),
+    (
+        "POST /api/notifications/mark-as-read",
+        "mark_notifications_as_read",
+    ),
+    (
+        "GET /api/collections/{namespace}/{slug}-{id}",
+        "get_collection",
+    ),
+    (
+        "PATCH /api/collections/{namespace}/{slug}-{id}",
+        "update_collection",
+    ),
+    (
+        "DELETE /api/collections/{namespace}/{slug}-{id}",
+        "delete_collection",
+    ),
+    (
+        "GET /api/collections/{namespace}/{slug}",
+        "get_collection_by_slug",
+    ),
+    (
+        "PATCH /api/collections/{namespace}/{slug}",
+        "update_collection_by_slug",
+    ),
+    (
+        "DELETE /api/collections/{namespace}/{slug}",
+        "delete_collection_by_slug",
+    ),
+    (
+        "POST /api/collections/{namespace}/{slug}-{id}/items",
+        "add_collection_item",
+    ),
+    (
+        "POST /api/collections/{namespace}/{slug}/items",
+        "add_collection_item_by_slug",
+    ),
+    (
+        "POST /api/collections/{namespace}/{slug}-{id}/items/batch",
+        "update_collection_items",
+    ),
+    (
+        "POST /api/collections/{namespace}/{slug}/items/batch",
+        "update_collection_items_by_slug",
+    ),
+    (
+        "DELETE /api/collections/{namespace}/{slug}-{id}/items/{itemId}",
+        "delete_collection_item",
+    ),
+    (
+        "DELETE /api/collections/{namespace}/{slug}/items/{slug2}",
+        "delete_collection_item_by_slug",
+    ),
+    (
+        "GET /{namespace}/{repo}/resolve/{rev}/{path}",
+        "resolve_model_file",
+    ),
+    (
+        "GET /datasets/{namespace}/{repo}/resolve/{rev}/{path}",
+        "resolve_dataset_file",
+    ),
+    (
+        "GET /spaces/{namespace}/{repo}/resolve/{rev}/{path}",
+        "resolve_space_file",
+    ),
+    (
+        "GET /buckets/{namespace}/{repo}/resolve/{path}",
+        "resolve_bucket_file",
+    ),
     ("POST /{namespace}/{repo}/ask-access", "ask_model_access"),
-    ("POST /datasets/{namespace}/{repo}/ask-access", "ask_dataset_access"),
-    ("GET /{namespace}/{repo}/user-access-report", "get_model_user_access_report"),
-    ("GET /datasets/{namespace}/{repo}/user-access-report", "get_dataset_user_access_report"),
+    (
+        "POST /datasets/{namespace}/{repo}/ask-access",
+        "ask_dataset_access",
+    ),
+    (
+        "GET /{namespace}/{repo}/user-access-report",
+        "get_model_user_access_report",
+    ),
+    (
+        "GET /datasets/{namespace}/{repo}/user-access-report",
+        "get_dataset_user_access_report",
+    ),
     ("GET /api/whoami-v2", "whoami"),
-    ("POST /api/jobs/{namespace}/auth-check/{perms}", "auth_check_jobs"),
-    ("GET /api/collections/{namespace}/{slug}/resource-group", "get_collection_resource_group_by_slug"),
-    ("POST /api/collections/{namespace}/{slug}/resource-group", "create_collection_resource_group_by_slug"),
+    (
+        "POST /api/jobs/{namespace}/auth-check/{perms}",
+        "auth_check_jobs",
+    ),
+    (
+        "GET /api/collections/{namespace}/{slug}/resource-group",
+        "get_collection_resource_group_by_slug",
+    ),
+    (
+        "POST /api/collections/{namespace}/{slug}/resource-group",
+        "create_collection_resource_group_by_slug",
+    ),
     ("POST /api/repos/create", "create_repo"),
     ("POST /api/repos/move", "move_repo"),
-    ("POST /api/{repoType}/{namespace}/{repo}/commit/{rev}", "create_commit"),
-    ("POST /api/{repoType}/{namespace}/{repo}/preupload/{rev}", "preupload"),
-    ("POST /api/{repoType}/{namespace}/{repo}/paths-info/{rev}", "get_paths_info"),
-    ("GET /api/{repoType}/{namespace}/{repo}/tree/{rev}/{path}", "list_repo_tree"),
-    ("GET /api/{repoType}/{namespace}/{repo}/commits/{rev}", "list_repo_commits"),
-    ("POST /api/settings/webhooks/{webhookId}/{action}", "run_webhook_action"),
+    (
+        "POST /api/{repoType}/{namespace}/{repo}/commit/{rev}",
+        "create_commit",
+    ),
+    (
+        "POST /api/{repoType}/{namespace}/{repo}/preupload/{rev}",
+        "preupload",
+    ),
+    (
+        "POST /api/{repoType}/{namespace}/{repo}/paths-info/{rev}",
+        "get_paths_info",
+    ),
+    (
+        "GET /api/{repoType}/{namespace}/{repo}/tree/{rev}/{path}",
+        "list_repo_tree",
+    ),
+    (
+        "GET /api/{repoType}/{namespace}/{repo}/commits/{rev}",
+        "list_repo_commits",
+    ),
+    (
+        "POST /api/settings/webhooks/{webhookId}/{action}",
+        "run_webhook_action",
+    ),
     ("POST /api/settings/webhooks/{webhookId}", "update_webhook"),
-    ("PUT /api/organizations/{name}/scim/v2/Users/{userId}", "replace_organization_scim_user"),
-    ("PATCH /api/organizations/{name}/scim/v2/Users/{userId}", "update_organization_scim_user"),
-    ("PUT /api/organizations/{name}/scim/v2/Groups/{groupId}", "replace_organization_scim_group"),
-    ("PATCH /api/organizations/{name}/scim/v2/Groups/{groupId}", "update_organization_scim_group"),
-    ("PUT /api/organizations/{name}/scim-provisioning/v2/Users/{userId}", "replace_organization_scim_provisioning_user"),
-    ("PATCH /api/organizations/{name}/scim-provisioning/v2/Users/{userId}", "update_organization_scim_provisioning_user"),
-    ("PUT /api/organizations/{name}/scim-provisioning/v2/Groups/{groupId}", "replace_organization_scim_provisioning_group"),
-    ("PATCH /api/organizations/{name}/scim-provisioning/v2/Groups/{groupId}", "update_organization_scim_provisioning_group"),
-    ("POST /api/blog/{namespace}/{slug}/comment", "create_namespace_blog_comment"),
-    ("POST /api/blog/{namespace}/{slug}/comment/{commentId}/reply", "create_namespace_blog_comment_reply"),
-    ("POST /api/inference-endpoints/{namespace}/auth-check/{perms}", "auth_check_inference_endpoints"),
-    ("GET /api/{repoType}/{namespace}/{repo}/xet-read-token/{rev}", "get_repo_xet_read_token_at_rev"),
-    ("GET /api/{repoType}/{namespace}/{repo}/xet-write-token/{rev}", "get_repo_xet_write_token_at_rev"),
+    (
+        "PUT /api/organizations/{name}/scim/v2/Users/{userId}",
+        "replace_organization_scim_user",
+    ),
+    (
+        "PATCH /api/organizations/{name}/scim/v2/Users/{userId}",
+        "update_organization_scim_user",
+    ),
+    (
+        "PUT /api/organizations/{name}/scim/v2/Groups/{groupId}",
+        "replace_organization_scim_group",
+    ),
+    (
+        "PATCH /api/organizations/{name}/scim/v2/Groups/{groupId}",
+        "update_organization_scim_group",
+    ),
+    (
+        "PUT /api/organizations/{name}/scim-provisioning/v2/Users/{userId}",
+        "replace_organization_scim_provisioning_user",
+    ),
+    (
+        "PATCH /api/organizations/{name}/scim-provisioning/v2/Users/{userId}",
+        "update_organization_scim_provisioning_user",
+    ),
+    (
+        "PUT /api/organizations/{name}/scim-provisioning/v2/Groups/{groupId}",
+        "replace_organization_scim_provisioning_group",
+    ),
+    (
+        "PATCH /api/organizations/{name}/scim-provisioning/v2/Groups/{groupId}",
+        "update_organization_scim_provisioning_group",
+    ),
+    (
+        "POST /api/blog/{namespace}/{slug}/comment",
+        "create_namespace_blog_comment",
+    ),
+    (
+        "POST /api/blog/{namespace}/{slug}/comment/{commentId}/reply",
+        "create_namespace_blog_comment_reply",
+    ),
+    (
+        "POST /api/inference-endpoints/{namespace}/auth-check/{perms}",
+        "auth_check_inference_endpoints",
+    ),
+    (
+        "GET /api/{repoType}/{namespace}/{repo}/xet-read-token/{rev}",
+        "get_repo_xet_read_token_at_rev",
+    ),
+    (
+        "GET /api/{repoType}/{namespace}/{repo}/xet-write-token/{rev}",
+        "get_repo_xet_write_token_at_rev",
+    ),
 ];
 
 /// Path segments that name the action of a POST (the name starts with them).
 const ACTION_WORDS: &[&str] = &[
-    "cancel", "duplicate", "suspend", "resume", "run", "merge", "pin", "replay", "revoke",
-    "claim", "register", "grant", "handle", "move", "search", "export", "index", "like",
-    "compare", "schedule", "squash", "super-squash", "restart", "pause", "sleep", "rotate",
-    "verify", "check", "auth-check", "reset", "approve", "reject", "invite", "join", "leave",
-    "enable", "disable", "upgrade", "resolve", "unlike", "follow", "upvote", "report",
+    "cancel",
+    "duplicate",
+    "suspend",
+    "resume",
+    "run",
+    "merge",
+    "pin",
+    "replay",
+    "revoke",
+    "claim",
+    "register",
+    "grant",
+    "handle",
+    "move",
+    "search",
+    "export",
+    "index",
+    "like",
+    "compare",
+    "schedule",
+    "squash",
+    "super-squash",
+    "restart",
+    "pause",
+    "sleep",
+    "rotate",
+    "verify",
+    "check",
+    "auth-check",
+    "reset",
+    "approve",
+    "reject",
+    "invite",
+    "join",
+    "leave",
+    "enable",
+    "disable",
+    "upgrade",
+    "resolve",
+    "unlike",
+    "follow",
+    "upvote",
+    "report",
 ];
 
 fn snake(word: &str) -> String {
@@ -139,7 +309,8 @@ pub fn derive_name(method: &str, path: &str, returns_array: bool) -> String {
         let s = segs[i];
         let next = segs.get(i + 1).copied();
         i += 1;
-        let is_version = s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit());
+        let is_version =
+            s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit());
         if s == "api" || is_version || is_param(s) {
             if s == "{repoType}" {
                 words.push("repo".into());
@@ -198,7 +369,8 @@ fn returns_array(op: &Value) -> bool {
 fn is_snake_ident(s: &str) -> bool {
     !s.is_empty()
         && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Upstream has no `operationId`s; every operation gets a derived (or overridden) one.
@@ -218,10 +390,15 @@ pub fn assign_operation_ids(doc: &mut Value) -> Result<usize> {
             derive_name(method, path, returns_array(op))
         };
         if !is_snake_ident(&name) {
-            return Err(CodegenError::at(ptr, format!("operation name `{name}` is not snake_case")));
+            return Err(CodegenError::at(
+                ptr,
+                format!("operation name `{name}` is not snake_case"),
+            ));
         }
         if let Some(other) = seen.insert(name.clone(), key.clone()) {
-            clashes.push(format!("`{key}` and `{other}` would both be named `{name}`"));
+            clashes.push(format!(
+                "`{key}` and `{other}` would both be named `{name}`"
+            ));
         }
         op["operationId"] = json!(name);
         n += 1;
@@ -230,7 +407,10 @@ pub fn assign_operation_ids(doc: &mut Value) -> Result<usize> {
     if !clashes.is_empty() {
         return Err(CodegenError::at(
             "/paths",
-            format!("{}; add overrides in codegen/src/naming.rs", clashes.join("; ")),
+            format!(
+                "{}; add overrides in codegen/src/naming.rs",
+                clashes.join("; ")
+            ),
         ));
     }
     Ok(n)

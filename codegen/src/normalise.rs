@@ -35,20 +35,35 @@ pub const STEPS: &[(&str, Step)] = &[
     ("openapi_3_1_to_3_0", openapi_3_1_to_3_0),
     ("drop_dialect_keywords", drop_dialect_keywords),
     ("reject_unknown_keywords", reject_unknown_keywords),
-    ("drop_content_type_header_params", drop_content_type_header_params),
-    ("untyped_flag_query_params_to_boolean", untyped_flag_query_params_to_boolean),
+    (
+        "drop_content_type_header_params",
+        drop_content_type_header_params,
+    ),
+    (
+        "untyped_flag_query_params_to_boolean",
+        untyped_flag_query_params_to_boolean,
+    ),
     ("exclusive_bounds_to_boolean", exclusive_bounds_to_boolean),
     ("const_to_enum", const_to_enum),
     ("prefix_items_to_any_array", prefix_items_to_any_array),
     ("null_type_to_nullable", null_type_to_nullable),
     ("drop_untyped_anyof_members", drop_untyped_anyof_members),
     ("scalar_unions_to_oneof", scalar_unions_to_oneof),
-    ("enums_without_identifiers_to_string", enums_without_identifiers_to_string),
-    ("drop_additional_properties_false", drop_additional_properties_false),
+    (
+        "enums_without_identifiers_to_string",
+        enums_without_identifiers_to_string,
+    ),
+    (
+        "drop_additional_properties_false",
+        drop_additional_properties_false,
+    ),
     ("drop_undefined_required", drop_undefined_required),
     ("tree_entries_have_a_path", tree_entries_have_a_path),
     ("keep_unknown_response_fields", keep_unknown_response_fields),
-    ("drop_response_string_constraints", drop_response_string_constraints),
+    (
+        "drop_response_string_constraints",
+        drop_response_string_constraints,
+    ),
     ("no_content_204", no_content_204),
     ("merge_200_207_responses", merge_200_207_responses),
     ("drop_non_success_responses", drop_non_success_responses),
@@ -105,7 +120,10 @@ pub fn openapi_3_1_to_3_0(doc: &mut Value) -> Result<usize> {
         return Ok(0);
     }
     if !v.starts_with("3.1") {
-        return Err(CodegenError::at("/openapi", format!("unsupported version {v}")));
+        return Err(CodegenError::at(
+            "/openapi",
+            format!("unsupported version {v}"),
+        ));
     }
     doc["openapi"] = json!("3.0.3");
     Ok(1)
@@ -117,7 +135,14 @@ pub fn drop_dialect_keywords(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_schema(doc, &mut |s, _, _| {
         if let Some(o) = s.as_object_mut() {
-            for k in ["$schema", "examples", "propertyNames", "$id", "id", "$comment"] {
+            for k in [
+                "$schema",
+                "examples",
+                "propertyNames",
+                "$id",
+                "id",
+                "$comment",
+            ] {
                 if o.remove(k).is_some() {
                     n += 1;
                 }
@@ -130,12 +155,42 @@ pub fn drop_dialect_keywords(doc: &mut Value) -> Result<usize> {
 
 /// Every schema keyword a later step or the generator handles. Anything else fails loudly.
 const KNOWN_KEYWORDS: &[&str] = &[
-    "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-    "anyOf", "oneOf", "allOf", "not", "description", "title", "default", "example", "format",
-    "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "minItems", "maxItems", "uniqueItems", "nullable", "readOnly",
-    "writeOnly", "deprecated", "$ref", "prefixItems", "multipleOf", "discriminator",
-    "minProperties", "maxProperties",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+    "description",
+    "title",
+    "default",
+    "example",
+    "format",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "nullable",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "$ref",
+    "prefixItems",
+    "multipleOf",
+    "discriminator",
+    "minProperties",
+    "maxProperties",
 ];
 
 /// Fails, naming the pointer, on a schema keyword no step knows: a new 3.1 construct
@@ -230,7 +285,10 @@ pub fn exclusive_bounds_to_boolean(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_schema(doc, &mut |s, _, _| {
         if let Some(o) = s.as_object_mut() {
-            for (ex, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+            for (ex, bound) in [
+                ("exclusiveMinimum", "minimum"),
+                ("exclusiveMaximum", "maximum"),
+            ] {
                 if let Some(v) = o.get(ex).filter(|v| v.is_number()).cloned() {
                     o.insert(bound.into(), v);
                     o.insert(ex.into(), json!(true));
@@ -304,7 +362,8 @@ fn is_null_schema(v: &Value) -> bool {
     };
     o.get("type").and_then(Value::as_str) == Some("null")
         || (o.get("nullable") == Some(&json!(true))
-            && o.keys().all(|k| matches!(k.as_str(), "nullable" | "description" | "title")))
+            && o.keys()
+                .all(|k| matches!(k.as_str(), "nullable" | "description" | "title")))
 }
 
 /// Upstream writes optional values as `anyOf: [X, {"type": "null"}]` and sometimes a bare
@@ -346,7 +405,10 @@ pub fn null_type_to_nullable(doc: &mut Value) -> Result<usize> {
                 let only = members.remove(0);
                 o.remove(key);
                 let Value::Object(only) = only else {
-                    return Err(CodegenError::at(ptr, "a union member that is not an object"));
+                    return Err(CodegenError::at(
+                        ptr,
+                        "a union member that is not an object",
+                    ));
                 };
                 if only.contains_key("$ref") {
                     o.insert("allOf".into(), json!([Value::Object(only)]));
@@ -369,7 +431,14 @@ fn has_type_info(v: &Value) -> bool {
         return false;
     };
     [
-        "type", "$ref", "anyOf", "oneOf", "allOf", "enum", "properties", "items",
+        "type",
+        "$ref",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "enum",
+        "properties",
+        "items",
     ]
     .iter()
     .any(|k| o.contains_key(*k))
@@ -402,7 +471,10 @@ pub fn drop_untyped_anyof_members(doc: &mut Value) -> Result<usize> {
                     let only = members.remove(0);
                     o.remove(key);
                     let Value::Object(only) = only else {
-                        return Err(CodegenError::at(ptr, "a union member that is not an object"));
+                        return Err(CodegenError::at(
+                            ptr,
+                            "a union member that is not an object",
+                        ));
                     };
                     if only.contains_key("$ref") {
                         o.insert("allOf".into(), json!([Value::Object(only)]));
@@ -478,7 +550,10 @@ pub fn scalar_unions_to_oneof(doc: &mut Value) -> Result<usize> {
         }
         if flat.len() == 1 {
             let Value::Object(only) = flat.remove(0) else {
-                return Err(CodegenError::at(ptr, "a union member that is not an object"));
+                return Err(CodegenError::at(
+                    ptr,
+                    "a union member that is not an object",
+                ));
             };
             for (k, v) in only {
                 o.entry(k).or_insert(v);
@@ -678,7 +753,9 @@ pub fn drop_response_string_constraints(doc: &mut Value) -> Result<usize> {
 pub fn no_content_204(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |_, _, op, _| {
-        if let Some(r) = op.pointer_mut("/responses/204").and_then(Value::as_object_mut)
+        if let Some(r) = op
+            .pointer_mut("/responses/204")
+            .and_then(Value::as_object_mut)
             && r.remove("content").is_some()
         {
             n += 1;
@@ -939,7 +1016,9 @@ pub fn rename_duplicate_path_params(doc: &mut Value) -> Result<usize> {
                 let params = op
                     .get_mut("parameters")
                     .and_then(Value::as_array_mut)
-                    .ok_or_else(|| CodegenError::at(format!("/paths/{}", esc(&old)), "no parameters"))?;
+                    .ok_or_else(|| {
+                        CodegenError::at(format!("/paths/{}", esc(&old)), "no parameters")
+                    })?;
                 for d in &dup {
                     let base = d.trim_end_matches(char::is_numeric);
                     let Some(orig) = params
@@ -1006,11 +1085,7 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
         if members.len() < 2 {
             continue;
         }
-        if paths
-            .get(&template)
-            .and_then(|i| i.get(&method))
-            .is_some()
-        {
+        if paths.get(&template).and_then(|i| i.get(&method)).is_some() {
             continue; // upstream already has the generic form
         }
         let ops: Vec<Value> = members
@@ -1043,9 +1118,7 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
                 item.remove(&method);
             }
         }
-        let item = paths
-            .entry(template.clone())
-            .or_insert_with(|| json!({}));
+        let item = paths.entry(template.clone()).or_insert_with(|| json!({}));
         item[&method] = merged;
         n += 1;
     }

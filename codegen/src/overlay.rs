@@ -10,7 +10,10 @@ use crate::{CodegenError, Result};
 /// upstream now defines is an error: the overlay must shrink as the Hub documents more.
 pub fn merge_overlay(doc: &mut Value, overlay: &Value) -> Result<usize> {
     let Some(ov_paths) = overlay.get("paths").and_then(Value::as_object) else {
-        return Err(CodegenError::at("/paths", "the overlay has no `paths` object"));
+        return Err(CodegenError::at(
+            "/paths",
+            "the overlay has no `paths` object",
+        ));
     };
     let paths = doc
         .get_mut("paths")
@@ -19,7 +22,10 @@ pub fn merge_overlay(doc: &mut Value, overlay: &Value) -> Result<usize> {
     let mut n = 0;
     for (path, item) in ov_paths {
         let Some(item) = item.as_object() else {
-            return Err(CodegenError::at(format!("/paths/{}", esc(path)), "not an object"));
+            return Err(CodegenError::at(
+                format!("/paths/{}", esc(path)),
+                "not an object",
+            ));
         };
         let target = paths.entry(path.clone()).or_insert_with(|| json!({}));
         for (method, op) in item {

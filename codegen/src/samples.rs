@@ -92,9 +92,16 @@ pub fn sample(schema: &Value, doc: &Value, depth: usize) -> Option<Value> {
         Some("string") => string_sample(o),
         Some("integer") => {
             let min = o.get("minimum").and_then(Value::as_i64).unwrap_or(1);
-            Some(json!(min.max(1).min(o.get("maximum").and_then(Value::as_i64).unwrap_or(i64::MAX))))
+            Some(json!(min.max(1).min(
+                o.get("maximum").and_then(Value::as_i64).unwrap_or(i64::MAX)
+            )))
         }
-        Some("number") => Some(json!(o.get("minimum").and_then(Value::as_f64).unwrap_or(1.0).max(1.0))),
+        Some("number") => Some(json!(
+            o.get("minimum")
+                .and_then(Value::as_f64)
+                .unwrap_or(1.0)
+                .max(1.0)
+        )),
         Some("boolean") => Some(json!(true)),
         _ => Some(Value::Null),
     }
@@ -102,7 +109,10 @@ pub fn sample(schema: &Value, doc: &Value, depth: usize) -> Option<Value> {
 
 fn string_sample(o: &Map<String, Value>) -> Option<Value> {
     let min = o.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let max = o.get("maxLength").and_then(Value::as_u64).unwrap_or(u64::MAX) as usize;
+    let max = o
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX) as usize;
     let fits = |s: &str| s.chars().count() >= min && s.chars().count() <= max;
     if o.get("format").and_then(Value::as_str) == Some("date-time") && o.get("pattern").is_none() {
         return Some(json!("2024-01-02T03:04:05Z"));

@@ -67,7 +67,12 @@ pub fn each_operation_schema(
     if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for (i, p) in params.iter_mut().enumerate() {
             if let Some(s) = p.get_mut("schema") {
-                walk_schema(s, &format!("{base}/parameters/{i}/schema"), Place::Parameter, f)?;
+                walk_schema(
+                    s,
+                    &format!("{base}/parameters/{i}/schema"),
+                    Place::Parameter,
+                    f,
+                )?;
             }
         }
     }

@@ -19,7 +19,11 @@ pub struct Answer {
 
 impl Answer {
     pub fn new(status: u16, body: &str) -> Self {
-        Answer { status, headers: Vec::new(), body: body.to_string() }
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: body.to_string(),
+        }
     }
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.to_string(), v.to_string()));
@@ -61,13 +65,17 @@ impl ScriptServer {
         let (s2, sc2) = (seen.clone(), script.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let (seen, script) = (s2.clone(), sc2.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 8192];
                     let head_end = loop {
-                        let Ok(n) = sock.read(&mut chunk).await else { return };
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
                         if n == 0 {
                             return;
                         }
@@ -93,13 +101,20 @@ impl ScriptServer {
                         .unwrap_or(0);
                     let mut body = buf[head_end..].to_vec();
                     while body.len() < len {
-                        let Ok(n) = sock.read(&mut chunk).await else { return };
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
                         if n == 0 {
                             break;
                         }
                         body.extend_from_slice(&chunk[..n]);
                     }
-                    seen.lock().unwrap().push(Seen { method, target, headers, body });
+                    seen.lock().unwrap().push(Seen {
+                        method,
+                        target,
+                        headers,
+                        body,
+                    });
                     let answer = script
                         .lock()
                         .unwrap()
