@@ -44,6 +44,10 @@ pub(crate) enum Route {
         rev: String,
         path: String,
     },
+    PathsInfo {
+        repo: RepoRef,
+        rev: String,
+    },
     Commits {
         repo: RepoRef,
         rev: String,
@@ -91,6 +95,7 @@ impl Route {
             Route::DeleteRepo => routes::DELETE_REPO,
             Route::Whoami => routes::WHOAMI,
             Route::ValidateYaml => routes::VALIDATE_YAML,
+            Route::PathsInfo { .. } => routes::PATHS_INFO,
             Route::List(RepoType::Model) => routes::LIST_MODELS,
             Route::List(RepoType::Dataset) => routes::LIST_DATASETS,
             Route::List(RepoType::Space) => routes::LIST_SPACES,
@@ -191,6 +196,10 @@ fn classify_api(m: &str, rest: &[&str]) -> Route {
             rev: (*rev).to_owned(),
         },
         ("GET", ["refs"]) => Route::Refs { repo },
+        ("POST", ["paths-info", rev]) => Route::PathsInfo {
+            repo,
+            rev: (*rev).to_owned(),
+        },
         ("POST", ["preupload", rev]) => Route::Preupload {
             repo,
             rev: (*rev).to_owned(),
@@ -351,6 +360,7 @@ pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Bytes
         Route::List(kind) => list_repos(&ctx, kind),
         Route::Info { repo, rev } => repo_info(&ctx, &repo, rev.as_deref()),
         Route::Tree { repo, rev, path } => tree(&ctx, &repo, &rev, &path),
+        Route::PathsInfo { repo, rev } => paths_info(&ctx, &repo, &rev),
         Route::Commits { repo, rev } => list_commits(&ctx, &repo, &rev),
         Route::Refs { repo } => refs(&ctx, &repo),
         Route::Preupload { repo, rev } => preupload(&ctx, &repo, &rev),
@@ -951,6 +961,63 @@ fn last_commit_for(repo: &Repo, head: usize, path: &str, is_dir: bool) -> usize 
         current = fp;
     }
     last
+}
+
+/// `POST …/paths-info/{rev}` with `{"paths": [...]}` (JSON, as hf-hub-api sends it) or
+/// `paths=a&paths=b` (a form, as the official Python client sends it): the entries that exist.
+fn paths_info(ctx: &Ctx<'_>, r: &RepoRef, rev: &str) -> Result<Resp, SimError> {
+    let paths: Vec<String> = match ctx.json_body::<Value>() {
+        Ok(v) => v
+            .get("paths")
+            .and_then(Value::as_array)
+            .ok_or_else(|| SimError::new(400, None, "`paths` must be an array"))?
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_owned))
+            .collect(),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&ctx.body).into_owned();
+            url::form_urlencoded::parse(text.as_bytes())
+                .filter(|(k, _)| k == "paths")
+                .map(|(_, v)| v.into_owned())
+                .collect()
+        }
+    };
+    let state = ctx.shared.state();
+    let repo = read_repo(&state, ctx, r)?;
+    let idx = resolve_rev(repo, rev)?;
+    let Some(commit) = repo.commits.get(idx) else {
+        return Err(SimError::new(
+            404,
+            Some("RevisionNotFound"),
+            format!("Invalid rev id: {rev}"),
+        ));
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if let Some(entry) = commit.tree.get(&p) {
+            let mut m = Map::new();
+            m.insert("type".into(), json!("file"));
+            m.insert("path".into(), json!(p));
+            m.insert("oid".into(), json!(entry.git_oid()));
+            m.insert("size".into(), json!(entry.size()));
+            if let Entry::Lfs {
+                sha256,
+                size,
+                pointer_size,
+                ..
+            } = entry
+            {
+                m.insert(
+                    "lfs".into(),
+                    json!({ "oid": sha256, "size": size, "pointerSize": pointer_size }),
+                );
+            }
+            out.push(Value::Object(m));
+        } else if commit.tree.keys().any(|k| k.starts_with(&format!("{p}/"))) {
+            out.push(json!({"type": "directory", "path": p, "oid": dir_oid(&commit.tree, &p), "size": 0}));
+        }
+    }
+    Ok(json(200, &Value::Array(out)))
 }
 
 fn tree(ctx: &Ctx<'_>, r: &RepoRef, rev: &str, path: &str) -> Result<Resp, SimError> {

@@ -59,6 +59,8 @@ pub mod routes {
     pub const REPO_INFO: &str = "repo_info";
     /// `GET /api/{type}/{ns}/{repo}/tree/{rev}/{path}`.
     pub const TREE: &str = "tree";
+    /// `POST /api/{type}/{ns}/{repo}/paths-info/{rev}`.
+    pub const PATHS_INFO: &str = "paths_info";
     /// `GET /api/{type}/{ns}/{repo}/commits/{rev}`.
     pub const COMMITS: &str = "commits";
     /// `GET /api/{type}/{ns}/{repo}/refs`.
