@@ -3,7 +3,7 @@
 //! A [`CommitBuilder`](super::CommitBuilder) given an observer with
 //! [`progress`](super::CommitBuilder::progress) tells it, through [`ProgressEvent`]s, when each
 //! [`Phase`] starts and how many bytes of each file were hashed and uploaded. The library itself
-//! never prints anything; with the cargo feature `indicatif`, [`IndicatifProgress`] is a ready-made
+//! never prints anything; with the cargo feature `indicatif`, `IndicatifProgress` is a ready-made
 //! observer drawing progress bars on the terminal.
 //!
 //! Observers are called synchronously from the tasks and blocking threads doing the work (hashing
