@@ -1,8 +1,9 @@
 //! Link-header pagination as lazy, resumable, guarded streams.
 //!
 //! Every operation the Hub pages with `Link: <…>; rel="next"` returns a [`Paginator`]
-//! from its [`Hub`] method. Nothing is requested until the stream is polled; at most one
-//! page is fetched ahead of what the caller consumed; dropping the stream stops everything.
+//! from its [`Hub`] method. Nothing is requested until the stream is polled; a page is
+//! fetched only when the caller needs its first item (or, with [`Paginator::prefetch`], one
+//! page ahead); dropping the stream stops everything.
 //!
 //! Guards:
 //! - a next URL already visited ends the stream with [`Error::Decode`] (a loop);
@@ -91,6 +92,7 @@ pub struct Paginator<T> {
     hub: Hub,
     operation: &'static str,
     start: Start<T>,
+    prefetch: bool,
 }
 
 impl<T> std::fmt::Debug for Paginator<T> {
@@ -111,8 +113,20 @@ impl<T> std::fmt::Debug for Paginator<T> {
 enum State<T> {
     Start(Start<T>),
     Next(Url),
+    /// The next page, already being fetched (with [`Paginator::prefetch`]).
+    Fetching(Prefetched<T>),
     Fail(Error),
     Done,
+}
+
+/// A page fetched in the background; dropping it aborts the fetch, so nothing is sent or
+/// kept after the stream is dropped.
+struct Prefetched<T>(tokio::task::JoinHandle<Result<Page<T>>>);
+
+impl<T> Drop for Prefetched<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
@@ -126,6 +140,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
             hub,
             operation,
             start: Start::First(Box::new(first)),
+            prefetch: false,
         }
     }
 
@@ -143,7 +158,19 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
             hub: hub.clone(),
             operation,
             start: Start::Resume(cursor),
+            prefetch: false,
         })
+    }
+
+    /// Fetch the next page while the caller works through the current one (off by default).
+    ///
+    /// Throughput then is the larger of fetching and decoding a page rather than their sum;
+    /// the price is one page that may be fetched and never used (so `take(n)` may fetch one
+    /// page more than it needs). Still never more than one page ahead, and a dropped stream
+    /// aborts the fetch under way. Needs a Tokio runtime.
+    pub fn prefetch(mut self, on: bool) -> Self {
+        self.prefetch = on;
+        self
     }
 
     /// The pages, one request each, fetched as the stream is polled.
@@ -152,6 +179,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
             hub,
             operation,
             start,
+            prefetch,
         } = self;
         let seen: HashSet<String> = HashSet::new();
         Box::pin(stream::unfold(
@@ -162,13 +190,29 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                     State::Fail(e) => return Some((Err(e), (State::Done, seen, hub))),
                     State::Start(Start::First(first)) => first(hub.clone()).await,
                     State::Start(Start::Resume(url)) | State::Next(url) => {
-                        fetch_page(&hub, operation, url, &mut seen).await
+                        seen.insert(url.as_str().to_string());
+                        fetch_page(&hub, operation, url).await
                     }
+                    State::Fetching(mut pending) => match (&mut pending.0).await {
+                        Ok(r) => r,
+                        Err(e) => Err(Error::Transport {
+                            message: format!("the page fetch did not finish: {e}"),
+                            maybe_sent: true,
+                            source: None,
+                        }),
+                    },
                 };
                 let next = match &result {
                     Ok(Page {
                         next: Some(url), ..
                     }) => match guard_next(&hub, url, &seen) {
+                        Ok(()) if prefetch => {
+                            seen.insert(url.as_str().to_string());
+                            let (hub, url) = (hub.clone(), url.clone());
+                            State::Fetching(Prefetched(tokio::spawn(async move {
+                                fetch_page(&hub, operation, url).await
+                            })))
+                        }
                         Ok(()) => State::Next(url.clone()),
                         // This page is yielded; the guard's error comes next, then the end.
                         Err(e) => State::Fail(e),
@@ -220,9 +264,7 @@ async fn fetch_page<T: DeserializeOwned>(
     hub: &Hub,
     operation: &'static str,
     url: Url,
-    seen: &mut HashSet<String>,
 ) -> Result<Page<T>> {
-    seen.insert(url.as_str().to_string());
     let mut request = reqwest::Request::new(reqwest::Method::GET, url.clone());
     request
         .headers_mut()

@@ -376,3 +376,23 @@ async fn pages_are_retried_and_carry_the_token() {
             .all(|r| r.header("authorization") == Some("Bearer hf_x"))
     );
 }
+
+#[tokio::test]
+async fn prefetch_stays_one_page_ahead() {
+    let server = MockServer::start_async().await;
+    let [p1, p2, p3] = three_pages(&server);
+    let mut items = hub(&server.base_url())
+        .list_models(by_me())
+        .prefetch(true)
+        .items();
+    let first = items.next().await.unwrap().unwrap();
+    assert_eq!(first.id, "me/a");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    p1.assert_calls(1);
+    p2.assert_calls(1); // fetched ahead while page 1 is consumed
+    p3.assert_calls(0); // but never two pages ahead
+    let rest: Vec<String> = items.map_ok(|m| m.id).try_collect().await.unwrap();
+    assert_eq!(rest, ["me/b", "me/c", "me/d", "me/e"]);
+    p2.assert_calls(1);
+    p3.assert_calls(1);
+}
