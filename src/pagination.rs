@@ -114,16 +114,16 @@ enum State<T> {
     Start(Start<T>),
     Next(Url),
     /// The next page, already being fetched (with [`Paginator::prefetch`]).
-    Fetching(Prefetched<T>),
+    Fetching(Prefetched),
     Fail(Error),
     Done,
 }
 
 /// A page fetched in the background; dropping it aborts the fetch, so nothing is sent or
 /// kept after the stream is dropped.
-struct Prefetched<T>(tokio::task::JoinHandle<Result<Page<T>>>);
+struct Prefetched(tokio::task::JoinHandle<Result<RawPage>>);
 
-impl<T> Drop for Prefetched<T> {
+impl Drop for Prefetched {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -164,7 +164,8 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
 
     /// Fetch the next page while the caller works through the current one (off by default).
     ///
-    /// Throughput then is the larger of fetching and decoding a page rather than their sum;
+    /// The next page is requested as soon as this one's `Link` header arrives, so fetching it
+    /// overlaps decoding this one: throughput approaches the larger of the two, not their sum;
     /// the price is one page that may be fetched and never used (so `take(n)` may fetch one
     /// page more than it needs). Still never more than one page ahead, and a dropped stream
     /// aborts the fetch under way. Needs a Tokio runtime.
@@ -185,16 +186,19 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
         Box::pin(stream::unfold(
             (State::Start(start), seen, hub),
             move |(state, mut seen, hub)| async move {
-                let result = match state {
+                // A page arrives decoded (the first one, from the generated call) or raw.
+                let fetched: Result<Fetched<T>> = match state {
                     State::Done => return None,
                     State::Fail(e) => return Some((Err(e), (State::Done, seen, hub))),
-                    State::Start(Start::First(first)) => first(hub.clone()).await,
+                    State::Start(Start::First(first)) => {
+                        first(hub.clone()).await.map(Fetched::Page)
+                    }
                     State::Start(Start::Resume(url)) | State::Next(url) => {
                         seen.insert(url.as_str().to_string());
-                        fetch_page(&hub, operation, url).await
+                        fetch_raw(&hub, operation, url).await.map(Fetched::Raw)
                     }
                     State::Fetching(mut pending) => match (&mut pending.0).await {
-                        Ok(r) => r,
+                        Ok(r) => r.map(Fetched::Raw),
                         Err(e) => Err(Error::Transport {
                             message: format!("the page fetch did not finish: {e}"),
                             maybe_sent: true,
@@ -202,24 +206,43 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                         }),
                     },
                 };
-                let next = match &result {
-                    Ok(Page {
-                        next: Some(url), ..
-                    }) => match guard_next(&hub, url, &seen) {
+                let fetched = match fetched {
+                    Ok(f) => f,
+                    Err(e) => return Some((Err(e), (State::Done, seen, hub))),
+                };
+                // The next state is decided from the Link header alone, so with prefetch the
+                // next page is on its way while this one is decoded.
+                let next_url = match &fetched {
+                    Fetched::Page(p) => p.next.clone(),
+                    Fetched::Raw(r) => r.next.clone(),
+                };
+                let next = match next_url {
+                    Some(url) => match guard_next(&hub, &url, &seen) {
                         Ok(()) if prefetch => {
                             seen.insert(url.as_str().to_string());
-                            let (hub, url) = (hub.clone(), url.clone());
+                            let hub = hub.clone();
                             State::Fetching(Prefetched(tokio::spawn(async move {
-                                fetch_page(&hub, operation, url).await
+                                fetch_raw(&hub, operation, url).await
                             })))
                         }
-                        Ok(()) => State::Next(url.clone()),
+                        Ok(()) => State::Next(url),
                         // This page is yielded; the guard's error comes next, then the end.
                         Err(e) => State::Fail(e),
                     },
-                    Ok(Page { next: None, .. }) | Err(_) => State::Done,
+                    None => State::Done,
                 };
-                Some((result, (next, seen, hub)))
+                let page = match fetched {
+                    Fetched::Page(p) => Ok(p),
+                    Fetched::Raw(r) => crate::error::decode::<Vec<T>>(&r.body).map(|items| Page {
+                        items,
+                        next: r.next,
+                    }),
+                };
+                match page {
+                    Ok(p) => Some((Ok(p), (next, seen, hub))),
+                    // A page that does not decode ends the stream (and aborts any prefetch).
+                    Err(e) => Some((Err(e), (State::Done, seen, hub))),
+                }
             },
         ))
     }
@@ -260,11 +283,18 @@ fn guard_next(hub: &Hub, url: &Url, seen: &HashSet<String>) -> Result<()> {
     Ok(())
 }
 
-async fn fetch_page<T: DeserializeOwned>(
-    hub: &Hub,
-    operation: &'static str,
-    url: Url,
-) -> Result<Page<T>> {
+/// A page's body, not yet decoded, and its next link.
+struct RawPage {
+    body: bytes::Bytes,
+    next: Option<Url>,
+}
+
+enum Fetched<T> {
+    Page(Page<T>),
+    Raw(RawPage),
+}
+
+async fn fetch_raw(hub: &Hub, operation: &'static str, url: Url) -> Result<RawPage> {
     let mut request = reqwest::Request::new(reqwest::Method::GET, url.clone());
     request
         .headers_mut()
@@ -272,8 +302,7 @@ async fn fetch_page<T: DeserializeOwned>(
     let response = hub.send(request, operation, true).await?;
     let next = link::next_url(response.headers(), &url)?;
     let body = response.bytes().await?;
-    let items: Vec<T> = crate::error::decode(&body)?;
-    Ok(Page { items, next })
+    Ok(RawPage { body, next })
 }
 
 #[doc(hidden)]
