@@ -963,6 +963,25 @@ fn last_commit_for(repo: &Repo, head: usize, path: &str, is_dir: bool) -> usize 
     last
 }
 
+/// The fields a tree or paths-info entry of a file carries: type, git oid, size, and `lfs`.
+fn file_fields(m: &mut Map<String, Value>, entry: &Entry) {
+    m.insert("type".into(), json!("file"));
+    m.insert("oid".into(), json!(entry.git_oid()));
+    m.insert("size".into(), json!(entry.size()));
+    if let Entry::Lfs {
+        sha256,
+        size,
+        pointer_size,
+        ..
+    } = entry
+    {
+        m.insert(
+            "lfs".into(),
+            json!({ "oid": sha256, "size": size, "pointerSize": pointer_size }),
+        );
+    }
+}
+
 /// `POST …/paths-info/{rev}` with `{"paths": [...]}` (JSON, as hf-hub-api sends it) or
 /// `paths=a&paths=b` (a form, as the official Python client sends it): the entries that exist.
 fn paths_info(ctx: &Ctx<'_>, r: &RepoRef, rev: &str) -> Result<Resp, SimError> {
@@ -996,22 +1015,8 @@ fn paths_info(ctx: &Ctx<'_>, r: &RepoRef, rev: &str) -> Result<Resp, SimError> {
     for p in paths {
         if let Some(entry) = commit.tree.get(&p) {
             let mut m = Map::new();
-            m.insert("type".into(), json!("file"));
+            file_fields(&mut m, entry);
             m.insert("path".into(), json!(p));
-            m.insert("oid".into(), json!(entry.git_oid()));
-            m.insert("size".into(), json!(entry.size()));
-            if let Entry::Lfs {
-                sha256,
-                size,
-                pointer_size,
-                ..
-            } = entry
-            {
-                m.insert(
-                    "lfs".into(),
-                    json!({ "oid": sha256, "size": size, "pointerSize": pointer_size }),
-                );
-            }
             out.push(Value::Object(m));
         } else if commit.tree.keys().any(|k| k.starts_with(&format!("{p}/"))) {
             out.push(json!({"type": "directory", "path": p, "oid": dir_oid(&commit.tree, &p), "size": 0}));
@@ -1071,23 +1076,7 @@ fn tree(ctx: &Ctx<'_>, r: &RepoRef, rev: &str, path: &str) -> Result<Resp, SimEr
     for (p, item) in page {
         let mut m = Map::new();
         match item {
-            Item::File(entry) => {
-                m.insert("type".into(), json!("file"));
-                m.insert("oid".into(), json!(entry.git_oid()));
-                m.insert("size".into(), json!(entry.size()));
-                if let Entry::Lfs {
-                    sha256,
-                    size,
-                    pointer_size,
-                    ..
-                } = entry
-                {
-                    m.insert(
-                        "lfs".into(),
-                        json!({ "oid": sha256, "size": size, "pointerSize": pointer_size }),
-                    );
-                }
-            }
+            Item::File(entry) => file_fields(&mut m, entry),
             Item::Dir => {
                 m.insert("type".into(), json!("directory"));
                 m.insert("oid".into(), json!(dir_oid(tree, p)));
