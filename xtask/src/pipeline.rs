@@ -183,8 +183,8 @@ mod tests {
             "openapi": "3.1.0",
             "info": {"title": "t", "version": "1"},
             "paths": {
-                "/api/jobs/{namespace}/auth-check/{perms}": {"post": {"responses": {"200": {"description": "ok"}}}},
-                "/api/jobs/{namespace}/{jobId}/auth-check/{perms}": {"post": {"responses": {"200": {"description": "ok"}}}}
+                "/api/widgets/{a}/sprocket": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/api/widgets/{b}/sprocket": {"get": {"responses": {"200": {"description": "ok"}}}}
             }
         });
         let out = run(&doc, None, false);
@@ -195,7 +195,7 @@ mod tests {
                 .contains("would both be named")
         );
         assert_eq!(out.rows.len(), 2);
-        assert!(out.rows.iter().all(|r| r.name == "auth_check_job"));
+        assert!(out.rows.iter().all(|r| r.name == "get_widget_sprocket"));
         assert!(out.rows_exact);
     }
 
