@@ -159,6 +159,13 @@ fn record(result: &reqwest::Result<Response>, attempts: u32) {
 impl ClientHooks<Transport> for Client {
     async fn exec(&self, mut request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let op = info.operation_id;
+        if crate::generated::OPTIONAL_TRAILING_WILDCARD.contains(&op) {
+            // An empty trailing wildcard (the repository root) is spelled without the slash.
+            let url = request.url_mut();
+            if let Some(trimmed) = url.path().strip_suffix('/').map(str::to_owned) {
+                url.set_path(&trimmed);
+            }
+        }
         if op == "create_commit" {
             request.headers_mut().insert(
                 CONTENT_TYPE,

@@ -396,3 +396,35 @@ async fn prefetch_stays_one_page_ahead() {
     p2.assert_calls(1);
     p3.assert_calls(1);
 }
+
+#[tokio::test]
+async fn the_root_of_a_tree_is_listed_without_a_trailing_slash() {
+    let server = MockServer::start_async().await;
+    let root = server.mock(|when, then| {
+        when.method(GET).path("/api/models/me/repo/tree/main");
+        then.status(200)
+            .body(r#"[{"type":"file","oid":"x","size":1,"path":"a.txt"}]"#);
+    });
+    let sub = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/models/me/repo/tree/main/dir%2Fsub");
+        then.status(200).body("[]");
+    });
+    let hub = hub(&server.base_url());
+    let tree = |path: &'static str| {
+        hub.list_repo_tree(
+            hf_hub_api::types::RepoTypeSegment::Models,
+            "me",
+            "repo",
+            "main",
+            path,
+            Default::default(),
+        )
+        .items()
+        .try_collect::<Vec<_>>()
+    };
+    assert_eq!(tree("").await.unwrap().len(), 1);
+    assert!(tree("dir/sub").await.unwrap().is_empty());
+    root.assert_calls(1);
+    sub.assert_calls(1);
+}

@@ -40,7 +40,8 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> 
         .map_err(|e| CodegenError::Generator(format!("progenitor's output does not parse: {e}")))?;
     rename_underscore_id_fields(&mut file);
     let wrappers = hub_wrappers(&file, normalised)?;
-    let table = operation_table(rows);
+    let mut table = operation_table(rows);
+    table.extend(optional_trailing_wildcards(normalised));
     let exercise = exercise_code(&file, normalised)?;
     let exercise: syn::File = syn::parse2(exercise)
         .map_err(|e| CodegenError::Generator(format!("exercise code does not parse: {e}")))?;
@@ -615,4 +616,46 @@ fn paginated_wrapper(
             })
         }
     })
+}
+
+/// Operations whose path ends in a wildcard parameter (`…/tree/{rev}/{path}`, "Wildcard path
+/// parameter" upstream). An empty wildcard means the root, which the Hub and every client
+/// spell without the trailing `/` (`…/tree/main`); OpenAPI cannot make a path segment
+/// optional, so the facade drops that slash for these operations (`client.rs`).
+fn optional_trailing_wildcards(doc: &Value) -> TokenStream {
+    let mut names: Vec<String> = Vec::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            let Some(name) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let wildcard_last = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|p| {
+                    p.get("in").and_then(Value::as_str) == Some("path")
+                        && p.get("name")
+                            .and_then(Value::as_str)
+                            .is_some_and(|n| path.ends_with(&format!("/{{{n}}}")))
+                        && p.get("schema")
+                            .is_some_and(|s| s.to_string().contains("Wildcard"))
+                });
+            if wildcard_last {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    quote! {
+        /// Operations whose last path parameter is a wildcard that may be empty (the root).
+        pub const OPTIONAL_TRAILING_WILDCARD: &[&str] = &[#(#names),*];
+    }
 }
