@@ -159,30 +159,9 @@ fn cases(smoke: bool) -> AnyResult<Vec<Case>> {
 
 // ------------------------------------------------------------------ /proc and formatting
 
-/// A `kB` field of `/proc/<who>/status` (`self` or a pid), in KiB.
-fn status_kib(who: &str, field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{who}/status")).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn rss() -> u64 {
-    status_kib("self", "VmRSS").unwrap_or(0)
-}
-
-fn hwm() -> u64 {
-    status_kib("self", "VmHWM").unwrap_or(0)
-}
-
-/// Resets this process's `VmHWM` to its current RSS (Linux ≥ 4.0); false if refused.
-fn reset_hwm() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
+#[path = "support/procfs.rs"]
+mod procfs;
+use procfs::{hwm, mib, reset_hwm, rss, status_kib};
 
 fn human(bytes: u64) -> String {
     if bytes >= 1024 * MIB && bytes.is_multiple_of(1024 * MIB) {
