@@ -29,9 +29,8 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use hf_hub_api::commit::{Phase, ProgressEvent};
-use hf_hub_api::params::ListRepoTreeParams;
 use hf_hub_api::repo::Repo;
-use hf_hub_api::types::{CreateRepoBody, RepoTypeSegment, TreeEntryType};
+use hf_hub_api::types::{CreateRepoBody, TreeEntryType};
 use hf_hub_api::{CommitInfo, Hub};
 use hf_hub_sim::{RepoType, SimConfig, Simulator};
 use sha1::Sha1;
@@ -580,7 +579,7 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
         "type": "model",
         "private": false,
     }))?;
-    rt.block_on(hub.create_repo(&body))?;
+    rt.block_on(hub.create_repo(body).send())?;
 
     // The measurement: VmRSS just before, VmHWM reset, the push, VmHWM just after.
     let recorder = Arc::new(Recorder::new());
@@ -632,21 +631,12 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
     // Verification, after the measurement: through the client, then the simulator's state.
     let mut verified = Vec::new();
     let mut problems = Vec::new();
-    let params = ListRepoTreeParams {
-        recursive: Some(true),
-        ..Default::default()
-    };
+    let repo = Repo::model(&repo_id)?;
     let entries: Vec<_> = rt.block_on(
-        hub.list_repo_tree(
-            RepoTypeSegment::Models,
-            hf_hub_sim::DEFAULT_USER,
-            &repo_name,
-            "main",
-            "",
-            params,
-        )
-        .items()
-        .try_collect(),
+        hub.list_repo_tree(&repo, "main", "")
+            .recursive(true)
+            .items()
+            .try_collect(),
     )?;
     let files: Vec<_> = entries
         .iter()

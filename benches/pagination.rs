@@ -19,7 +19,6 @@
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::num::NonZeroU64;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::mpsc;
@@ -27,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use hf_hub_api::Hub;
-use hf_hub_api::params::ListModelsParams;
+use hf_hub_api::requests::ListModelsRequest;
 use hf_hub_api::types::ModelInfo;
 use hf_hub_sim::{SimConfig, Simulator, routes};
 
@@ -322,11 +321,8 @@ fn hub(endpoint: &str) -> AnyResult<Hub> {
     Ok(Hub::builder().endpoint(endpoint).no_token().build()?)
 }
 
-fn params() -> ListModelsParams {
-    ListModelsParams {
-        limit: NonZeroU64::new(PAGE),
-        ..Default::default()
-    }
+fn request(hub: &Hub) -> ListModelsRequest {
+    hub.list_models().limit(PAGE)
 }
 
 /// Memory samples of one streamed listing, in KiB.
@@ -345,7 +341,7 @@ async fn stream_items(hub: &Hub, mut samples: Option<&mut Samples>) -> AnyResult
         s.before = rss();
     }
     let start = Instant::now();
-    let mut items = hub.list_models(params()).prefetch(prefetch()).items();
+    let mut items = request(hub).prefetch(prefetch()).items();
     let mut n: u64 = 0;
     let mut id_bytes: usize = 0;
     while let Some(model) = items.next().await {
@@ -377,7 +373,7 @@ fn prefetch() -> bool {
 
 /// Streams the listing through `.pages()`: (pages, largest page, items).
 async fn count_pages(hub: &Hub) -> AnyResult<(u64, usize, u64)> {
-    let mut pages = hub.list_models(params()).pages();
+    let mut pages = request(hub).pages();
     let (mut count, mut largest, mut items) = (0u64, 0usize, 0u64);
     while let Some(page) = pages.next().await {
         let page = page?;

@@ -54,10 +54,6 @@ use futures::{Stream, StreamExt};
 use hf_hub_api::Hub;
 use hf_hub_api::commit::{CommitInfo, normalize_folder_path_in_repo, normalize_path_in_repo};
 use hf_hub_api::pagination::Paginator;
-use hf_hub_api::params::{
-    ListDatasetsParams, ListModelsParams, ListRepoCommitsParams, ListRepoTreeParams,
-    ListSpacesParams,
-};
 use hf_hub_api::repo::{Repo, RepoId, RepoType, validate_revision};
 use serde::{Deserialize, Serialize};
 
@@ -308,44 +304,37 @@ async fn run(cli: Cli) -> Outcome {
     }
 }
 
+/// Applies the listing options a CLI user gave to a list request of any repository type.
+macro_rules! listing {
+    ($request:expr, $args:expr) => {{
+        let args = $args;
+        let mut request = $request;
+        if let Some(v) = args.search {
+            request = request.search(v);
+        }
+        if let Some(v) = args.author {
+            request = request.author(v);
+        }
+        if !args.filters.is_empty() {
+            request = request.filter(args.filters);
+        }
+        if let Some(v) = args.sort {
+            request = request.sort(v);
+        }
+        if let Some(v) = args.page_size {
+            request = request.limit(v.get());
+        }
+        request.into_paginator()
+    }};
+}
+
 async fn list(args: ListArgs) -> Outcome {
     let hub = Hub::from_env()?;
-    let filter = (!args.filters.is_empty()).then_some(args.filters);
     let limit = args.limit;
     match args.kind {
-        ListKind::Models => {
-            let params = ListModelsParams {
-                search: args.search,
-                author: args.author,
-                filter,
-                sort: args.sort,
-                limit: args.page_size,
-                ..Default::default()
-            };
-            print_items(hub.list_models(params), limit).await
-        }
-        ListKind::Datasets => {
-            let params = ListDatasetsParams {
-                search: args.search,
-                author: args.author,
-                filter,
-                sort: args.sort,
-                limit: args.page_size,
-                ..Default::default()
-            };
-            print_items(hub.list_datasets(params), limit).await
-        }
-        ListKind::Spaces => {
-            let params = ListSpacesParams {
-                search: args.search,
-                author: args.author,
-                filter,
-                sort: args.sort,
-                limit: args.page_size,
-                ..Default::default()
-            };
-            print_items(hub.list_spaces(params), limit).await
-        }
+        ListKind::Models => print_items(listing!(hub.list_models(), args), limit).await,
+        ListKind::Datasets => print_items(listing!(hub.list_datasets(), args), limit).await,
+        ListKind::Spaces => print_items(listing!(hub.list_spaces(), args), limit).await,
     }
 }
 
@@ -357,32 +346,18 @@ async fn tree(args: TreeArgs) -> Outcome {
         Some(p) => normalize_folder_path_in_repo(p)?,
     };
     let hub = Hub::from_env()?;
-    let params = ListRepoTreeParams {
-        recursive: args.recursive.then_some(true),
-        ..Default::default()
-    };
-    let paginator = hub.list_repo_tree(
-        repo.repo_type.into(),
-        repo.id.namespace(),
-        repo.id.name(),
-        &args.rev,
-        &folder,
-        params,
-    );
-    print_items(paginator, None).await
+    let mut request = hub.list_repo_tree(&repo, &args.rev, &folder);
+    if args.recursive {
+        request = request.recursive(true);
+    }
+    print_items(request.into_paginator(), None).await
 }
 
 async fn commits(args: CommitsArgs) -> Outcome {
     let repo = args.repo.repo()?;
     validate_revision(&args.rev)?;
     let hub = Hub::from_env()?;
-    let paginator = hub.list_repo_commits(
-        repo.repo_type.into(),
-        repo.id.namespace(),
-        repo.id.name(),
-        &args.rev,
-        ListRepoCommitsParams::default(),
-    );
+    let paginator = hub.list_repo_commits(&repo, &args.rev).into_paginator();
     print_items(paginator, None).await
 }
 

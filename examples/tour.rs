@@ -15,9 +15,8 @@ use std::time::Instant;
 
 use futures::TryStreamExt;
 use hf_hub_api::commit::{Phase, ProgressEvent};
-use hf_hub_api::params::{ListRepoCommitsParams, ListRepoTreeParams};
 use hf_hub_api::repo::{Repo, RepoId};
-use hf_hub_api::types::{CreateRepoBody, RepoTypeSegment, TreeEntryType};
+use hf_hub_api::types::{CreateRepoBody, TreeEntryType};
 use hf_hub_api::{Hub, HubErrorKind};
 use hf_hub_sim::{SimConfig, Simulator};
 
@@ -73,7 +72,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "type": "model",
         "private": false,
     }))?;
-    match hub.create_repo(&body).await {
+    match hub.create_repo(body).await {
         Ok(_) => println!("Created {repo_id}"),
         Err(e) if e.status() == Some(409) => println!("{repo_id} already exists"),
         Err(e) => return Err(e.into()),
@@ -151,14 +150,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Committed {} ({})", short(&info.oid), info.url);
 
     // 3. The tree, two entries per page to show the pagination.
-    let (ns, name) = (repo_id.namespace(), repo_id.name());
-    let tree_params = ListRepoTreeParams {
-        recursive: Some(true),
-        limit: std::num::NonZeroU64::new(2),
-        ..Default::default()
-    };
     let mut pages = hub
-        .list_repo_tree(RepoTypeSegment::Models, ns, name, "main", "", tree_params)
+        .list_repo_tree(&repo, "main", "")
+        .recursive(true)
+        .limit(2)
         .pages();
     let mut page_count = 0;
     let mut entries = Vec::new();
@@ -192,13 +187,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. History.
     let commits: Vec<_> = hub
-        .list_repo_commits(
-            RepoTypeSegment::Models,
-            ns,
-            name,
-            "main",
-            ListRepoCommitsParams::default(),
-        )
+        .list_repo_commits(&repo, "main")
         .items()
         .try_collect()
         .await?;

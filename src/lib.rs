@@ -22,7 +22,7 @@ pub mod error;
 pub mod link;
 pub mod operations;
 pub mod pagination;
-pub use generated::params;
+pub use generated::requests;
 pub mod repo;
 pub mod retry;
 

@@ -1,7 +1,7 @@
 //! Link-header pagination as lazy, resumable, guarded streams.
 //!
-//! Every operation the Hub pages with `Link: <…>; rel="next"` returns a [`Paginator`]
-//! from its [`Hub`] method. Nothing is requested until the stream is polled; a page is
+//! Every operation the Hub pages with `Link: <…>; rel="next"` returns a request builder from
+//! its [`Hub`] method whose `items()` and `pages()` run a [`Paginator`]. Nothing is requested until the stream is polled; a page is
 //! fetched only when the caller needs its first item (or, with [`Paginator::prefetch`], one
 //! page ahead); dropping the stream stops everything.
 //!
@@ -16,17 +16,13 @@
 //! ```no_run
 //! # async fn demo() -> hf_hub_api::Result<()> {
 //! use futures::{StreamExt, TryStreamExt};
-//! use hf_hub_api::params::ListModelsParams;
 //! let hub = hf_hub_api::Hub::from_env()?;
 //! // The 10 most downloaded models of an author; exactly the pages needed are fetched.
-//! let params = ListModelsParams {
-//!     author: Some("google".into()),
-//!     sort: Some("downloads".into()),
-//!     direction: Some(-1),
-//!     ..Default::default()
-//! };
 //! let models: Vec<_> = hub
-//!     .list_models(params)
+//!     .list_models()
+//!     .author("google")
+//!     .sort("downloads")
+//!     .direction(-1)
 //!     .items()
 //!     .take(10)
 //!     .try_collect()

@@ -304,6 +304,19 @@ pub fn validate_revision(rev: &str) -> Result<()> {
     Err(Error::invalid("revision", rev, reason))
 }
 
+/// The repository-type path segment of a generated operation (`models`, `datasets`, …), or
+/// an error naming the type when the operation does not serve it (before any request).
+pub(crate) fn path_segment<T: FromStr>(repo: &Repo) -> Result<T> {
+    let plural = repo.repo_type.as_plural();
+    plural.parse().map_err(|_| {
+        Error::invalid(
+            "repo type",
+            repo.repo_type.as_str(),
+            "this operation does not serve repositories of this type",
+        )
+    })
+}
+
 impl From<RepoType> for crate::types::RepoTypeSegment {
     fn from(t: RepoType) -> Self {
         match t {

@@ -5,9 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Answer, ScriptServer};
-use hf_hub_api::repo::RepoId;
+use hf_hub_api::repo::{Repo, RepoId};
 use hf_hub_api::retry::RetryPolicy;
-use hf_hub_api::types::RepoTypeSegment;
 use hf_hub_api::{Error, Hub, HubErrorKind};
 
 const TOKEN: &str = "hf_secret_token_value";
@@ -267,15 +266,7 @@ async fn a_commit_answered_500_is_not_retried() {
     let body =
         b"{\"key\":\"header\",\"value\":{\"summary\":\"s\",\"description\":\"\"}}\n".to_vec();
     let err = hub
-        .create_commit(
-            RepoTypeSegment::Models,
-            "me",
-            "repo",
-            "main",
-            None,
-            None,
-            body,
-        )
+        .create_commit(&Repo::model("me/repo").unwrap(), "main", body)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(500));
@@ -294,14 +285,7 @@ async fn decode_errors_name_the_json_path() {
     .await;
     let hub = hub(&s.url);
     let mut pages = hub
-        .list_repo_tree(
-            RepoTypeSegment::Models,
-            "me",
-            "repo",
-            "main",
-            "",
-            Default::default(),
-        )
+        .list_repo_tree(&Repo::model("me/repo").unwrap(), "main", "")
         .pages();
     let err = futures::StreamExt::next(&mut pages)
         .await

@@ -270,15 +270,17 @@ async fn mixed_commit_sends_the_exact_ndjson_lines_in_order() {
     put.assert_calls_async(1).await;
     commit.assert_calls_async(1).await;
 
-    // The preupload got every added file with its size and sample.
+    // The preupload got every added file with its size (an integer, as the official client
+    // sends it: `6`, never `6.0`) and sample.
     let sent = &preupload_bodies.json()[0]["files"];
+    assert!(sent.as_array().unwrap().iter().all(|f| f["size"].is_u64()));
     assert_eq!(
         sent,
         &json!([
-            {"path": "README.md", "sample": STANDARD.encode(b"hello\n"), "size": 6.0},
-            {"path": "data/local.txt", "sample": STANDARD.encode(b"local text\n"), "size": 11.0},
-            {"path": "weights/big.bin", "sample": STANDARD.encode(&big[..512]), "size": 5000.0},
-            {"path": "empty.bin", "sample": "", "size": 0.0},
+            {"path": "README.md", "sample": STANDARD.encode(b"hello\n"), "size": 6},
+            {"path": "data/local.txt", "sample": STANDARD.encode(b"local text\n"), "size": 11},
+            {"path": "weights/big.bin", "sample": STANDARD.encode(&big[..512]), "size": 5000},
+            {"path": "empty.bin", "sample": "", "size": 0},
         ])
     );
 

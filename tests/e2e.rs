@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use hf_hub_api::params::{ListModelsParams, ListRepoCommitsParams, ListRepoTreeParams};
 use hf_hub_api::repo::Repo;
 use hf_hub_api::retry::RetryPolicy;
-use hf_hub_api::types::RepoTypeSegment;
 use hf_hub_api::{Error, Hub, HubErrorKind};
 use hf_hub_sim::{Fault, RepoType, SimConfig, SimHandle, Simulator, routes};
 
@@ -110,20 +108,10 @@ async fn the_whole_flow() {
     );
 
     // The tree, paged by 3, lists every file once.
-    let params = ListRepoTreeParams {
-        recursive: Some(true),
-        limit: std::num::NonZeroU64::new(3),
-        ..Default::default()
-    };
     let entries: Vec<_> = hub
-        .list_repo_tree(
-            RepoTypeSegment::Models,
-            "sim-user",
-            "e2e",
-            "main",
-            "",
-            params,
-        )
+        .list_repo_tree(&repo(), "main", "")
+        .recursive(true)
+        .limit(3)
         .items()
         .try_collect()
         .await
@@ -188,13 +176,7 @@ async fn the_whole_flow() {
     );
 
     let log: Vec<_> = hub
-        .list_repo_commits(
-            RepoTypeSegment::Models,
-            "sim-user",
-            "e2e",
-            "main",
-            ListRepoCommitsParams::default(),
-        )
+        .list_repo_commits(&repo(), "main")
         .items()
         .try_collect()
         .await
@@ -325,12 +307,9 @@ async fn listing_under_faults_loses_no_item() {
         },
     );
     faults.once(routes::LIST_MODELS, Fault::Drop);
-    let params = ListModelsParams {
-        limit: std::num::NonZeroU64::new(1000),
-        ..Default::default()
-    };
     let ids: Vec<String> = hub
-        .list_models(params)
+        .list_models()
+        .limit(1000)
         .items()
         .map_ok(|m| m.id)
         .try_collect()

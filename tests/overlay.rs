@@ -4,11 +4,11 @@
 use futures::TryStreamExt;
 use hf_hub_api::Hub;
 use hf_hub_api::operations::OPERATIONS;
-use hf_hub_api::params::{ListDatasetsParams, ListModelsParams, ListSpacesParams};
+use hf_hub_api::repo::{Repo, RepoId};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::{
     DatasetInfo, DeleteRepoBody, DeleteRepoBodyType, GatingMode, ModelInfo, ModelInfoGated,
-    RepoTypeSegment, SpaceInfo,
+    SpaceInfo,
 };
 use httpmock::prelude::*;
 use serde_json::json;
@@ -65,6 +65,10 @@ fn the_inventory_lists_the_overlay_operations() {
     );
 }
 
+fn id(s: &str) -> RepoId {
+    RepoId::new(s).unwrap()
+}
+
 #[tokio::test]
 async fn model_listing_decodes_real_shapes_across_pages() {
     let server = MockServer::start_async().await;
@@ -89,12 +93,9 @@ async fn model_listing_decodes_real_shapes_across_pages() {
             .query_param("cursor", "abc");
         then.status(200).body(fixture("models_page2.json"));
     });
-    let params = ListModelsParams {
-        full: Some(true),
-        ..Default::default()
-    };
     let models: Vec<ModelInfo> = hub(&server)
-        .list_models(params)
+        .list_models()
+        .full(true)
         .items()
         .try_collect()
         .await
@@ -137,20 +138,16 @@ async fn dataset_and_space_listings_decode() {
     });
     let hub = hub(&server);
     let datasets: Vec<DatasetInfo> = hub
-        .list_datasets(ListDatasetsParams {
-            author: Some("rajpurkar".into()),
-            ..Default::default()
-        })
+        .list_datasets()
+        .author("rajpurkar")
         .items()
         .try_collect()
         .await
         .unwrap();
     assert!(!datasets.is_empty());
     let spaces: Vec<SpaceInfo> = hub
-        .list_spaces(ListSpacesParams {
-            search: Some("flux".into()),
-            ..Default::default()
-        })
+        .list_spaces()
+        .search("flux")
         .items()
         .try_collect()
         .await
@@ -182,7 +179,7 @@ async fn info_calls_decode_rich_answers() {
     });
     let hub = hub(&server);
     let m = hub
-        .model_info("Qwen", "Qwen2.5-7B-Instruct", None, None, None)
+        .model_info(&id("Qwen/Qwen2.5-7B-Instruct"))
         .await
         .unwrap();
     assert_eq!(m.id, "Qwen/Qwen2.5-7B-Instruct");
@@ -190,17 +187,14 @@ async fn info_calls_decode_rich_answers() {
     assert!(m.transformers_info.is_some());
     assert!(!m.siblings.is_empty());
     model.assert_calls(1);
-    hub.model_info_at_revision("Qwen", "Qwen2.5-7B-Instruct", "refs/pr/3", None, None, None)
+    hub.model_info_at_revision(&id("Qwen/Qwen2.5-7B-Instruct"), "refs/pr/3")
         .await
         .unwrap();
     at_rev.assert_calls(1);
-    let d = hub
-        .dataset_info("rajpurkar", "squad", None, None)
-        .await
-        .unwrap();
+    let d = hub.dataset_info(&id("rajpurkar/squad")).await.unwrap();
     assert_eq!(d.id, "rajpurkar/squad");
     let s = hub
-        .space_info("black-forest-labs", "FLUX.1-dev", None, None)
+        .space_info(&id("black-forest-labs/FLUX.1-dev"))
         .await
         .unwrap();
     let runtime = s.runtime.expect("runtime");
@@ -234,14 +228,12 @@ async fn delete_and_like_send_what_the_hub_expects() {
         organization: Some("my-org".into()),
         type_: DeleteRepoBodyType::Dataset,
     };
-    hub.delete_repo(&body).await.unwrap();
+    hub.delete_repo(body).await.unwrap();
     delete.assert_calls(1);
-    hub.like_repo(RepoTypeSegment::Models, "google", "gemma-2-2b-it")
+    hub.like_repo(&Repo::model("google/gemma-2-2b-it").unwrap())
         .await
         .unwrap();
     like.assert_calls(1);
-    hub.unlike_repo(RepoTypeSegment::Spaces, "a", "b")
-        .await
-        .unwrap();
+    hub.unlike_repo(&Repo::space("a/b").unwrap()).await.unwrap();
     unlike.assert_calls(1);
 }

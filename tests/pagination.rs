@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{Answer, ScriptServer};
 use futures::{StreamExt, TryStreamExt};
 use hf_hub_api::pagination::Paginator;
-use hf_hub_api::params::ListModelsParams;
+use hf_hub_api::requests::ListModelsRequest;
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::ModelInfo;
 use hf_hub_api::{Error, Hub};
@@ -75,19 +75,15 @@ fn three_pages(server: &MockServer) -> [httpmock::Mock<'_>; 3] {
     [p1, p2, p3]
 }
 
-fn by_me() -> ListModelsParams {
-    ListModelsParams {
-        author: Some("me".into()),
-        ..Default::default()
-    }
+fn by_me(hub: &Hub) -> ListModelsRequest {
+    hub.list_models().author("me")
 }
 
 #[tokio::test]
 async fn all_items_in_order_across_pages() {
     let server = MockServer::start_async().await;
     let mocks = three_pages(&server);
-    let ids: Vec<String> = hub(&server.base_url())
-        .list_models(by_me())
+    let ids: Vec<String> = by_me(&hub(&server.base_url()))
         .items()
         .map_ok(|m: ModelInfo| m.id)
         .try_collect()
@@ -105,31 +101,19 @@ async fn lazy_and_capped() {
     let [p1, p2, p3] = three_pages(&server);
     let hub = hub(&server.base_url());
     // Nothing is sent before the first poll, and nothing after a drop.
-    let paginator = hub.list_models(by_me());
+    let paginator = by_me(&hub);
     let stream = paginator.items();
     tokio::time::sleep(Duration::from_millis(50)).await;
     p1.assert_calls(0);
     drop(stream);
     // take(3) needs pages 1 and 2 only.
-    let three: Vec<ModelInfo> = hub
-        .list_models(by_me())
-        .items()
-        .take(3)
-        .try_collect()
-        .await
-        .unwrap();
+    let three: Vec<ModelInfo> = by_me(&hub).items().take(3).try_collect().await.unwrap();
     assert_eq!(three.len(), 3);
     p1.assert_calls(1);
     p2.assert_calls(1);
     p3.assert_calls(0);
     // take(2) is served by the first page alone.
-    let two: Vec<ModelInfo> = hub
-        .list_models(by_me())
-        .items()
-        .take(2)
-        .try_collect()
-        .await
-        .unwrap();
+    let two: Vec<ModelInfo> = by_me(&hub).items().take(2).try_collect().await.unwrap();
     assert_eq!(two.len(), 2);
     p1.assert_calls(2);
     p2.assert_calls(1);
@@ -146,14 +130,11 @@ async fn page_size_and_first_request_parameters() {
             .query_param("filter", "text-classification");
         then.status(200).body(models(&["a/bert"]));
     });
-    let params = ListModelsParams {
-        search: Some("bert".into()),
-        filter: Some(vec!["text-classification".into()]),
-        limit: std::num::NonZeroU64::new(1000),
-        ..Default::default()
-    };
     let all: Vec<ModelInfo> = hub(&server.base_url())
-        .list_models(params)
+        .list_models()
+        .search("bert")
+        .filter(["text-classification"])
+        .limit(1000)
         .items()
         .try_collect()
         .await
@@ -167,13 +148,7 @@ async fn pages_expose_cursors_and_resume() {
     let server = MockServer::start_async().await;
     let [p1, p2, p3] = three_pages(&server);
     let hub = hub(&server.base_url());
-    let first = hub
-        .list_models(by_me())
-        .pages()
-        .next()
-        .await
-        .unwrap()
-        .unwrap();
+    let first = by_me(&hub).pages().next().await.unwrap().unwrap();
     assert_eq!(first.items().len(), 2);
     assert!(first.has_more());
     let cursor = first.next_cursor().unwrap().clone();
@@ -231,7 +206,7 @@ async fn a_loop_ends_the_stream_with_an_error() {
             .body(models(&["a/2"]));
     });
     let results: Vec<Result<ModelInfo, Error>> = hub(&server.base_url())
-        .list_models(Default::default())
+        .list_models()
         .items()
         .collect()
         .await;
@@ -261,7 +236,7 @@ async fn a_next_page_on_another_origin_is_refused() {
             .body(models(&["a/1"]));
     });
     let results: Vec<Result<ModelInfo, Error>> = hub(&server.base_url())
-        .list_models(Default::default())
+        .list_models()
         .items()
         .collect()
         .await;
@@ -308,7 +283,7 @@ async fn an_empty_middle_page_does_not_end_the_stream() {
         then.status(200).body(models(&["a/3"]));
     });
     let ids: Vec<String> = hub(&server.base_url())
-        .list_models(Default::default())
+        .list_models()
         .items()
         .map_ok(|m| m.id)
         .try_collect()
@@ -340,7 +315,7 @@ async fn a_page_that_keeps_failing_ends_the_stream_with_its_error() {
             .body("down");
     });
     let results: Vec<Result<ModelInfo, Error>> = hub(&server.base_url())
-        .list_models(Default::default())
+        .list_models()
         .items()
         .collect()
         .await;
@@ -361,7 +336,7 @@ async fn pages_are_retried_and_carry_the_token() {
     s.push(Answer::new(429, "slow down").header("retry-after", "0"));
     s.push(Answer::new(200, &models(&["a/2"])));
     let ids: Vec<String> = hub(&s.url)
-        .list_models(Default::default())
+        .list_models()
         .items()
         .map_ok(|m| m.id)
         .try_collect()
@@ -381,10 +356,7 @@ async fn pages_are_retried_and_carry_the_token() {
 async fn prefetch_stays_one_page_ahead() {
     let server = MockServer::start_async().await;
     let [p1, p2, p3] = three_pages(&server);
-    let mut items = hub(&server.base_url())
-        .list_models(by_me())
-        .prefetch(true)
-        .items();
+    let mut items = by_me(&hub(&server.base_url())).prefetch(true).items();
     let first = items.next().await.unwrap().unwrap();
     assert_eq!(first.id, "me/a");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -413,12 +385,9 @@ async fn the_root_of_a_tree_is_listed_without_a_trailing_slash() {
     let hub = hub(&server.base_url());
     let tree = |path: &'static str| {
         hub.list_repo_tree(
-            hf_hub_api::types::RepoTypeSegment::Models,
-            "me",
-            "repo",
+            &hf_hub_api::repo::Repo::model("me/repo").unwrap(),
             "main",
             path,
-            Default::default(),
         )
         .items()
         .try_collect::<Vec<_>>()

@@ -6,6 +6,7 @@ use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
 use crate::naming::OperationRow;
+use crate::requests::{self, Input, Plan};
 use crate::{CodegenError, Result};
 
 /// The header every generated file starts with.
@@ -39,10 +40,21 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> 
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::Generator(format!("progenitor's output does not parse: {e}")))?;
     rename_underscore_id_fields(&mut file);
-    let wrappers = hub_wrappers(&file, normalised)?;
+    let ops = requests::operations_by_id(normalised);
+    let mut plans = Vec::new();
+    for f in requests::client_methods(&file) {
+        let name = f.sig.ident.to_string();
+        let Some((_, _, op)) = ops.get(&name) else {
+            return Err(CodegenError::Generator(format!(
+                "{name}: no operation in the document"
+            )));
+        };
+        plans.push(requests::plan(f, op, requests::is_link_paginated(op))?);
+    }
+    let wrappers = requests::facade(&plans);
     let mut table = operation_table(rows);
     table.extend(optional_trailing_wildcards(normalised));
-    let exercise = exercise_code(&file, normalised)?;
+    let exercise = exercise_code(&plans, &ops, normalised)?;
     let exercise: syn::File = syn::parse2(exercise)
         .map_err(|e| CodegenError::Generator(format!("exercise code does not parse: {e}")))?;
     let extra: syn::File = syn::parse2(quote! { #wrappers #table })
@@ -110,130 +122,6 @@ impl ToTokenString for syn::Meta {
     }
 }
 
-/// What an operation answers, from its generated return type.
-enum Answer {
-    Json(Box<syn::Type>),
-    Empty,
-    Bytes,
-}
-
-fn answer_of(sig: &syn::Signature) -> Result<Answer> {
-    let syn::ReturnType::Type(_, ty) = &sig.output else {
-        return Err(CodegenError::Generator(format!(
-            "{} returns nothing",
-            sig.ident
-        )));
-    };
-    // Result<ResponseValue<T>, Error<E>>
-    let inner = first_generic(ty)
-        .and_then(first_generic)
-        .ok_or_else(|| CodegenError::Generator(format!("{}: unexpected return type", sig.ident)))?;
-    let text = quote!(#inner).to_string().replace(' ', "");
-    Ok(match text.as_str() {
-        "()" => Answer::Empty,
-        "ByteStream" => Answer::Bytes,
-        _ => Answer::Json(Box::new(inner.clone())),
-    })
-}
-
-fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(p) = ty else {
-        return None;
-    };
-    let seg = p.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t),
-        _ => None,
-    })
-}
-
-/// `impl Hub` methods forwarding to every generated operation and returning the facade's
-/// types and error.
-fn hub_wrappers(file: &syn::File, doc: &Value) -> Result<TokenStream> {
-    let mut methods = Vec::new();
-    let mut params_structs = Vec::new();
-    for item in &file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() {
-            continue;
-        }
-        let syn::Type::Path(p) = &*imp.self_ty else {
-            continue;
-        };
-        if !p.path.is_ident("Client") {
-            continue;
-        }
-        for it in &imp.items {
-            let syn::ImplItem::Fn(f) = it else { continue };
-            if !matches!(f.vis, syn::Visibility::Public(_)) || f.sig.asyncness.is_none() {
-                continue;
-            }
-            let docs: Vec<&syn::Attribute> = f
-                .attrs
-                .iter()
-                .filter(|a| a.path().is_ident("doc"))
-                .collect();
-            let name = &f.sig.ident;
-            let generics = &f.sig.generics;
-            let where_clause = &f.sig.generics.where_clause;
-            let inputs: Vec<&syn::FnArg> = f.sig.inputs.iter().collect();
-            let args: Vec<&syn::Pat> = f
-                .sig
-                .inputs
-                .iter()
-                .filter_map(|a| match a {
-                    syn::FnArg::Typed(t) => Some(&*t.pat),
-                    syn::FnArg::Receiver(_) => None,
-                })
-                .collect();
-            let name_str = name.to_string();
-            let answer = answer_of(&f.sig)?;
-            if let Answer::Json(t) = &answer
-                && let Some(item) = vec_item(t)
-                && is_link_paginated(doc, &name_str)
-            {
-                methods.push(paginated_wrapper(f, &docs, item, &mut params_structs)?);
-                continue;
-            }
-            let (ret, body) = match answer {
-                Answer::Json(t) => (
-                    quote! { crate::Result<#t> },
-                    quote! { crate::client::finish_json(#name_str, self.raw().#name(#(#args),*).await).await },
-                ),
-                Answer::Empty => (
-                    quote! { crate::Result<()> },
-                    quote! { crate::client::finish_empty(#name_str, self.raw().#name(#(#args),*).await).await },
-                ),
-                Answer::Bytes => (
-                    quote! { crate::Result<crate::ByteStream> },
-                    quote! { crate::client::finish_bytes(#name_str, self.raw().#name(#(#args),*).await).await },
-                ),
-            };
-            methods.push(quote! {
-                #(#docs)*
-                pub async fn #name #generics (#(#inputs),*) -> #ret #where_clause {
-                    #body
-                }
-            });
-        }
-    }
-    Ok(quote! {
-        /// Every operation of the Hub's API, generated from its OpenAPI document.
-        impl crate::Hub {
-            #(#methods)*
-        }
-
-        /// Optional query parameters of the paginated operations.
-        pub mod params {
-            use super::types;
-            #(#params_structs)*
-        }
-    })
-}
-
 /// A table of every operation, for tests and tools.
 fn operation_table(rows: &[OperationRow]) -> TokenStream {
     let entries = rows.iter().map(|r| {
@@ -263,13 +151,6 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
 /// path parameters are percent-encoded whole.
 const PATH_SAMPLE: &str = "seg/a b";
 
-fn norm(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
 /// Percent-encodes like the generated client (everything but unreserved characters).
 fn encode(s: &str) -> String {
     let mut out = String::new();
@@ -283,186 +164,197 @@ fn encode(s: &str) -> String {
     out
 }
 
-fn find_operation<'a>(doc: &'a Value, name: &str) -> Option<(&'a str, &'a str, &'a Value)> {
-    for (path, item) in doc.get("paths")?.as_object()? {
-        for (method, op) in item.as_object()? {
-            if op.get("operationId").and_then(Value::as_str) == Some(name) {
-                return Some((path, method, op));
-            }
-        }
-    }
-    None
-}
+/// The sample repository of the every-operation test: its parts need no encoding, so the
+/// expected path shows them as they are.
+const REPO_NAMESPACE: &str = "sample-ns";
+const REPO_NAME: &str = "sample.repo-1";
 
 /// `exercise_operation(hub, name)` calls one generated method with sample arguments, and
 /// `exercise_expectation(name)` says what request it must send: the test of every operation.
-fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
+fn exercise_code(
+    plans: &[Plan],
+    ops: &std::collections::BTreeMap<String, (String, String, Value)>,
+    doc: &Value,
+) -> Result<TokenStream> {
     let mut calls = Vec::new();
     let mut expectations = Vec::new();
-    for item in &file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        let syn::Type::Path(p) = &*imp.self_ty else {
-            continue;
+    for plan in plans {
+        let name = plan.name.to_string();
+        let Some((path, method, op)) = ops.get(&name) else {
+            return Err(CodegenError::Generator(format!(
+                "{name}: no operation in the document"
+            )));
         };
-        if imp.trait_.is_some() || !p.path.is_ident("Client") {
-            continue;
-        }
-        for it in &imp.items {
-            let syn::ImplItem::Fn(f) = it else { continue };
-            if f.sig.asyncness.is_none() {
-                continue;
-            }
-            let name = f.sig.ident.to_string();
-            let Some((path, method, op)) = find_operation(doc, &name) else {
-                return Err(CodegenError::Generator(format!(
-                    "{name}: no operation in the document"
-                )));
-            };
-            let params: Vec<&Value> = op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().collect())
-                .unwrap_or_default();
-            let mut args = Vec::new();
-            let mut required_args = Vec::new();
-            let mut path_values: Vec<(String, String)> = Vec::new();
-            let mut skip: Option<String> = None;
-            for input in &f.sig.inputs {
-                let syn::FnArg::Typed(t) = input else {
-                    continue;
-                };
-                let syn::Pat::Ident(id) = &*t.pat else {
-                    continue;
-                };
-                let arg = id.ident.to_string();
-                let ty = &*t.ty;
-                let ty_text = quote!(#ty).to_string().replace(' ', "");
-                if ty_text.starts_with("Option<") {
-                    args.push(quote! { None });
-                    continue;
-                }
-                let before = args.len();
-                if ty_text == "B" {
-                    args.push(quote! { ::std::vec::Vec::<u8>::new() });
-                    continue;
-                }
-                let schema = if arg == "body" {
-                    op.pointer("/requestBody/content/application~1json/schema")
-                        .or_else(|| {
-                            op.pointer(
-                                "/requestBody/content/application~1x-www-form-urlencoded/schema",
-                            )
-                        })
-                } else {
-                    params
-                        .iter()
-                        .find(|p| {
-                            p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg))
-                        })
-                        .and_then(|p| p.get("schema"))
-                };
-                let param_in = params
-                    .iter()
-                    .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg)))
-                    .and_then(|p| p.get("in").and_then(Value::as_str));
-                let Some(schema) = schema else {
-                    skip = Some(format!("no schema for argument `{arg}`"));
-                    break;
-                };
-                let unconstrained_string = schema.get("type").and_then(Value::as_str)
-                    == Some("string")
-                    && ["enum", "pattern", "format", "minLength", "maxLength"]
-                        .iter()
-                        .all(|k| schema.get(*k).is_none());
-                let value = if param_in == Some("path") && unconstrained_string {
-                    Value::String(PATH_SAMPLE.into())
-                } else if let Some(v) = crate::samples::sample(schema, doc, 0) {
-                    v
-                } else {
-                    skip = Some(format!("no sample value fits argument `{arg}`"));
-                    break;
-                };
-                if param_in == Some("path") {
-                    let text = match &value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    let api_name = params
-                        .iter()
-                        .find(|p| {
-                            p.get("name").and_then(Value::as_str).map(norm) == Some(norm(&arg))
-                        })
-                        .and_then(|p| p.get("name").and_then(Value::as_str))
-                        .unwrap_or_default()
-                        .to_string();
-                    path_values.push((api_name, text));
-                }
-                let json_text = value.to_string();
-                if ty_text == "&'astr" {
-                    let s = match &value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    args.push(quote! { #s });
-                } else if let syn::Type::Reference(r) = ty {
-                    let inner = &*r.elem;
-                    args.push(quote! {
-                        &::serde_json::from_str::<#inner>(#json_text).expect(#json_text)
-                    });
-                } else {
-                    args.push(quote! {
-                        ::serde_json::from_str::<#ty>(#json_text).expect(#json_text)
-                    });
-                }
-                required_args.extend(args[before..].iter().cloned());
-            }
-            let ident = &f.sig.ident;
-            let method_upper = method.to_ascii_uppercase();
-            let required_query: Vec<String> = params
+        let params: Vec<&Value> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let param = |api: &str| {
+            params
                 .iter()
-                .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
-                .filter(|p| p.get("required").and_then(Value::as_bool) == Some(true))
-                .filter_map(|p| p.get("name").and_then(Value::as_str).map(String::from))
-                .collect();
-            let mut expected_path = path.to_string();
-            for (k, v) in &path_values {
-                expected_path = expected_path.replace(&format!("{{{k}}}"), &encode(v));
-            }
-            match skip {
-                Some(reason) => expectations.push(quote! {
-                    #name => Some(Expectation {
-                        method: #method_upper, path: ::std::string::String::new(),
-                        required_query: &[], skipped: Some(#reason),
-                    }),
-                }),
-                None => {
-                    if is_link_paginated(doc, &name)
-                        && matches!(answer_of(&f.sig)?, Answer::Json(ref t) if vec_item(t).is_some())
-                    {
-                        calls.push(quote! {
-                            #name => Some(
-                                ::futures::StreamExt::next(
-                                    &mut hub.#ident(#(#required_args,)* ::std::default::Default::default()).pages(),
-                                )
-                                    .await
-                                    .transpose()
-                                    .map(|_| ()),
-                            ),
-                        });
+                .find(|p| p.get("name").and_then(Value::as_str) == Some(api))
+                .copied()
+        };
+        let mut args = Vec::new();
+        let mut path_values: Vec<(String, String)> = Vec::new();
+        let mut skip: Option<String> = None;
+        for input in &plan.inputs {
+            match input {
+                Input::Repo { .. } => {
+                    let schema = param("repoType").and_then(|p| p.get("schema"));
+                    let schema = match schema.and_then(|s| s.get("$ref")).and_then(Value::as_str) {
+                        Some(r) => r.strip_prefix('#').and_then(|ptr| doc.pointer(ptr)),
+                        None => schema,
+                    };
+                    let values: Vec<String> = schema
+                        .and_then(|s| s.get("enum"))
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let plural = if values.iter().any(|v| v == "models") {
+                        "models".to_string()
+                    } else if let Some(v) = values.first() {
+                        v.clone()
                     } else {
-                        // Boxed: one match over hundreds of inline futures overflows a
-                        // debug build's stack.
-                        calls.push(quote! {
-                            #name => Some(::std::boxed::Box::pin(hub.#ident(#(#args),*)).await.map(|_| ())),
-                        });
-                    }
-                    expectations.push(quote! {
-                        #name => Some(Expectation {
-                            method: #method_upper, path: ::std::string::String::from(#expected_path),
-                            required_query: &[#(#required_query),*], skipped: None,
-                        }),
+                        skip = Some("no repository type values".into());
+                        break;
+                    };
+                    path_values.push(("repoType".into(), plural.clone()));
+                    path_values.push(("namespace".into(), REPO_NAMESPACE.into()));
+                    path_values.push(("repo".into(), REPO_NAME.into()));
+                    let id = format!("{REPO_NAMESPACE}/{REPO_NAME}");
+                    args.push(quote! {
+                        &hf_hub_api::repo::Repo::new(
+                            #plural.parse().expect(#plural),
+                            hf_hub_api::repo::RepoId::new(#id).expect(#id),
+                        )
                     });
                 }
+                Input::RepoId => {
+                    path_values.push(("namespace".into(), REPO_NAMESPACE.into()));
+                    path_values.push(("repo".into(), REPO_NAME.into()));
+                    let id = format!("{REPO_NAMESPACE}/{REPO_NAME}");
+                    args.push(quote! { &hf_hub_api::repo::RepoId::new(#id).expect(#id) });
+                }
+                Input::Optional { .. } => {}
+                Input::Required {
+                    ident,
+                    kind,
+                    api_name,
+                } => {
+                    if matches!(kind, requests::Kind::Body) {
+                        args.push(quote! { ::std::vec::Vec::<u8>::new() });
+                        continue;
+                    }
+                    let p = api_name.as_deref().and_then(param);
+                    let schema = match p {
+                        Some(p) => p.get("schema"),
+                        None => op
+                            .pointer("/requestBody/content/application~1json/schema")
+                            .or_else(|| {
+                                op.pointer(
+                                    "/requestBody/content/application~1x-www-form-urlencoded/schema",
+                                )
+                            }),
+                    };
+                    let Some(schema) = schema else {
+                        skip = Some(format!("no schema for argument `{ident}`"));
+                        break;
+                    };
+                    let in_path =
+                        p.and_then(|p| p.get("in")).and_then(Value::as_str) == Some("path");
+                    let unconstrained_string = schema.get("type").and_then(Value::as_str)
+                        == Some("string")
+                        && ["enum", "pattern", "format", "minLength", "maxLength"]
+                            .iter()
+                            .all(|k| schema.get(*k).is_none());
+                    let value = if in_path && unconstrained_string {
+                        Value::String(PATH_SAMPLE.into())
+                    } else if let Some(v) = crate::samples::sample(schema, doc, 0) {
+                        v
+                    } else {
+                        skip = Some(format!("no sample value fits argument `{ident}`"));
+                        break;
+                    };
+                    if in_path && let Some(api) = api_name {
+                        let text = match &value {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        path_values.push((api.clone(), text));
+                    }
+                    let json_text = value.to_string();
+                    args.push(match kind {
+                        requests::Kind::Str => {
+                            let s = match &value {
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            quote! { #s }
+                        }
+                        requests::Kind::Strings => quote! {
+                            ::serde_json::from_str::<::std::vec::Vec<::std::string::String>>(#json_text).expect(#json_text)
+                        },
+                        requests::Kind::NonZero => {
+                            let n = value.as_u64().unwrap_or(1).max(1);
+                            quote! { #n }
+                        }
+                        requests::Kind::Ref(t) | requests::Kind::Value(t) => quote! {
+                            ::serde_json::from_str::<#t>(#json_text).expect(#json_text)
+                        },
+                        requests::Kind::Body => quote! {},
+                    });
+                }
+            }
+        }
+        let ident = &plan.name;
+        let method_upper = method.to_ascii_uppercase();
+        let required_query: Vec<String> = params
+            .iter()
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+            .filter(|p| p.get("required").and_then(Value::as_bool) == Some(true))
+            .filter_map(|p| p.get("name").and_then(Value::as_str).map(String::from))
+            .collect();
+        let mut expected_path = path.to_string();
+        for (k, v) in &path_values {
+            expected_path = expected_path.replace(&format!("{{{k}}}"), &encode(v));
+        }
+        match skip {
+            Some(reason) => expectations.push(quote! {
+                #name => Some(Expectation {
+                    method: #method_upper, path: ::std::string::String::new(),
+                    required_query: &[], skipped: Some(#reason),
+                }),
+            }),
+            None => {
+                if plan.page_item.is_some() {
+                    calls.push(quote! {
+                        #name => Some(
+                            ::futures::StreamExt::next(&mut hub.#ident(#(#args),*).pages())
+                                .await
+                                .transpose()
+                                .map(|_| ()),
+                        ),
+                    });
+                } else {
+                    // Boxed: one match over hundreds of inline futures overflows a debug
+                    // build's stack.
+                    calls.push(quote! {
+                        #name => Some(::std::boxed::Box::pin(hub.#ident(#(#args),*).send()).await.map(|_| ())),
+                    });
+                }
+                expectations.push(quote! {
+                    #name => Some(Expectation {
+                        method: #method_upper, path: ::std::string::String::from(#expected_path),
+                        required_query: &[#(#required_query),*], skipped: None,
+                    }),
+                });
             }
         }
     }
@@ -496,124 +388,6 @@ fn exercise_code(file: &syn::File, doc: &Value) -> Result<TokenStream> {
                 #(#expectations)*
                 _ => None,
             }
-        }
-    })
-}
-
-fn vec_item(t: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(p) = t else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != "Vec" {
-        return None;
-    }
-    first_generic(t)
-}
-
-fn is_link_paginated(doc: &Value, name: &str) -> bool {
-    find_operation(doc, name).is_some_and(|(_, _, op)| {
-        op.get("responses")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .any(|(c, r)| c.starts_with('2') && r.pointer("/headers/Link").is_some())
-    })
-}
-
-/// A Link-paginated operation's `Hub` method: it sends nothing, and returns a
-/// `Paginator` whose first page is the generated call with owned copies of the arguments.
-/// Required arguments stay positional; the optional query parameters move into a
-/// generated `…Params` struct (`Default` + public fields), so a call reads
-/// `hub.list_models(ListModelsParams { author: Some("google".into()), ..Default::default() })`.
-fn paginated_wrapper(
-    f: &syn::ImplItemFn,
-    docs: &[&syn::Attribute],
-    item: &syn::Type,
-    params_structs: &mut Vec<TokenStream>,
-) -> Result<TokenStream> {
-    let name = &f.sig.ident;
-    let name_str = name.to_string();
-    let params_ident = format_ident!("{}Params", crate::hoist::pascal(&name_str));
-    let mut positional = Vec::new();
-    let mut owned = Vec::new();
-    let mut uses = Vec::new();
-    let mut fields = Vec::new();
-    for input in &f.sig.inputs {
-        let syn::FnArg::Typed(t) = input else {
-            continue;
-        };
-        let syn::Pat::Ident(id) = &*t.pat else {
-            return Err(CodegenError::Generator(format!(
-                "{name}: unexpected argument pattern"
-            )));
-        };
-        let x = &id.ident;
-        let ty = &*t.ty;
-        let text = quote!(#ty).to_string().replace(' ', "");
-        if let Some(inner) = text
-            .strip_prefix("Option<")
-            .and_then(|t| t.strip_suffix('>'))
-        {
-            // An optional query parameter: a field of the params struct, owned.
-            let field_ty: TokenStream = if inner == "&'astr" {
-                uses.push(quote! { params.#x.as_deref() });
-                quote! { ::std::option::Option<::std::string::String> }
-            } else if let Some(rest) = inner.strip_prefix("&'a") {
-                let rest: syn::Type = syn::parse_str(rest)
-                    .map_err(|e| CodegenError::Generator(format!("{name}: {e}")))?;
-                uses.push(quote! { params.#x.as_ref() });
-                quote! { ::std::option::Option<#rest> }
-            } else {
-                uses.push(quote! { params.#x.clone() });
-                quote! { #ty }
-            };
-            let doc = format!("The `{x}` query parameter.");
-            fields.push(quote! { #[doc = #doc] pub #x: #field_ty, });
-            continue;
-        }
-        let (own_ty, own, use_): (TokenStream, TokenStream, TokenStream) = if text == "&'astr" {
-            (
-                quote! { &str },
-                quote! { let #x = #x.to_owned(); },
-                quote! { #x.as_str() },
-            )
-        } else if let syn::Type::Reference(r) = ty {
-            let elem = &*r.elem;
-            (
-                quote! { &#elem },
-                quote! { let #x = ::std::borrow::ToOwned::to_owned(#x); },
-                quote! { &#x },
-            )
-        } else {
-            (quote! { #ty }, quote! {}, quote! { #x })
-        };
-        positional.push(quote! { #x: #own_ty });
-        owned.push(own);
-        uses.push(use_);
-    }
-    let struct_doc =
-        format!("Optional query parameters of [`Hub::{name_str}`](crate::Hub::{name_str}).");
-    params_structs.push(quote! {
-        #[doc = #struct_doc]
-        #[derive(Debug, Clone, Default, PartialEq)]
-        pub struct #params_ident {
-            #(#fields)*
-        }
-    });
-    Ok(quote! {
-        #(#docs)*
-        ///
-        /// Optional query parameters go in
-        #[doc = concat!("[`", stringify!(#params_ident), "`](crate::params::", stringify!(#params_ident), ").")]
-        /// Returns a lazy [`Paginator`](crate::pagination::Paginator): nothing is sent until
-        /// its `pages()` or `items()` stream is polled.
-        pub fn #name(&self, #(#positional,)* params: crate::params::#params_ident) -> crate::pagination::Paginator<#item> {
-            #(#owned)*
-            crate::pagination::Paginator::new(self.clone(), #name_str, move |hub: crate::Hub| {
-                ::std::boxed::Box::pin(async move {
-                    let r = hub.raw().#name(#(#uses),*).await;
-                    crate::pagination::first_page(&hub, #name_str, r).await
-                })
-            })
         }
     })
 }

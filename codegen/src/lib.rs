@@ -12,6 +12,7 @@ pub mod hoist;
 pub mod naming;
 pub mod normalise;
 pub mod overlay;
+pub(crate) mod requests;
 pub mod samples;
 pub mod walk;
 

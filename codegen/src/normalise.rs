@@ -47,6 +47,7 @@ pub const STEPS: &[(&str, Step)] = &[
     ("const_to_enum", const_to_enum),
     ("prefix_items_to_any_array", prefix_items_to_any_array),
     ("null_type_to_nullable", null_type_to_nullable),
+    ("integer_counts", integer_counts),
     ("drop_untyped_anyof_members", drop_untyped_anyof_members),
     ("scalar_unions_to_oneof", scalar_unions_to_oneof),
     (
@@ -935,16 +936,152 @@ pub fn preupload_create_pr_param(doc: &mut Value) -> Result<usize> {
     Ok(n)
 }
 
-/// About 30 operations have no `responses` at all, which openapiv3 requires. An empty map
-/// makes progenitor answer a byte stream for any 2xx.
+/// About 50 operations have no `responses` at all, which openapiv3 requires. Every one of
+/// them that is not a GET is a mutation (create or delete a branch or tag, merge or pin a
+/// discussion, set Space secrets, …) whose answer carries nothing a caller reads: it gets
+/// one `2XX` response without content, so its method answers `()` for any success status.
+/// A GET without responses keeps an empty map, which progenitor answers as a byte stream
+/// (what it returns is unknown, so nothing is thrown away).
 pub fn insert_empty_responses(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
-    each_operation(doc, &mut |_, _, op, _| {
+    each_operation(doc, &mut |_, method, op, _| {
         if let Some(o) = op.as_object_mut()
             && !o.contains_key("responses")
         {
-            o.insert("responses".into(), json!({}));
+            let responses = if method == "get" {
+                json!({})
+            } else {
+                json!({"2XX": {"description": "Done; the Hub answers nothing a caller needs."}})
+            };
+            o.insert("responses".into(), responses);
             n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Names of fields and parameters that count or measure whole things: sizes in bytes,
+/// counts, numbers (a discussion's `num`), positions, downloads, likes, seconds of
+/// timeouts, cents. Upstream types them `number`, which would make them `f64` and make us
+/// send `"size": 2000.0` where the official clients send `2000`; the official Python client
+/// annotates every one of them `int`. Fields that are genuinely fractional (scores,
+/// probabilities, prices in dollars, percentages, gigabytes) are not listed.
+pub const INTEGER_NAMES: &[&str] = &[
+    "amountCents",
+    "amountDueCents",
+    "bucketsCount",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "collectionsCount",
+    "costCents",
+    "count",
+    "datasetsCount",
+    "downloads",
+    "exp",
+    "expires_in",
+    "failureCount",
+    "followerCount",
+    "gcTimeout",
+    "githubStars",
+    "kernelsCount",
+    "likes",
+    "limit",
+    "maxOperations",
+    "maxPayloadSize",
+    "maxResults",
+    "modelsCount",
+    "num",
+    "numBuckets",
+    "numClosedDiscussions",
+    "numComments",
+    "numDatasets",
+    "numDiscussions",
+    "numEdits",
+    "numFollowers",
+    "numFollowing",
+    "numFollowingOrgs",
+    "numKernels",
+    "numLikes",
+    "numModels",
+    "numPapers",
+    "numParameters",
+    "numReactionUsers",
+    "numRows",
+    "numSpaces",
+    "numTotalDatasets",
+    "numTotalModels",
+    "numTotalSpaces",
+    "numUpvotes",
+    "numUsers",
+    "numberItems",
+    "papersCount",
+    "pointerSize",
+    "position",
+    "quantity",
+    "rank",
+    "requestCount",
+    "size",
+    "spacesCount",
+    "startIndex",
+    "totalCents",
+    "totalCostMicroUSD",
+    "totalCostMicroUsd",
+    "totalFiles",
+    "unitCostMicroUSD",
+    "upvotes",
+    "usageAtChargeTimeMicroUSD",
+    "usedMicroUsd",
+];
+
+/// Turns a `number` schema (or a nullable one, or a union member) into `integer`.
+fn number_to_integer(s: &mut Value) -> usize {
+    let mut n = 0;
+    if let Some(o) = s.as_object_mut() {
+        if o.get("type") == Some(&json!("number")) {
+            o.insert("type".into(), json!("integer"));
+            o.remove("format");
+            n += 1;
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(members) = o.get_mut(key).and_then(Value::as_array_mut) {
+                for m in members {
+                    n += number_to_integer(m);
+                }
+            }
+        }
+    }
+    n
+}
+
+/// Integer-meaning `number` fields and parameters (named in [`INTEGER_NAMES`]) become
+/// `integer`, so they decode as `i64` and are sent without a fraction.
+pub fn integer_counts(doc: &mut Value) -> Result<usize> {
+    let mut n = 0;
+    each_schema(doc, &mut |s, _, _| {
+        if let Some(props) = s.get_mut("properties").and_then(Value::as_object_mut) {
+            for (name, p) in props.iter_mut() {
+                if INTEGER_NAMES.contains(&name.as_str()) {
+                    n += number_to_integer(p);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    each_operation(doc, &mut |_, _, op, _| {
+        for p in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let named = p
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| INTEGER_NAMES.contains(&name));
+            if named && let Some(schema) = p.get_mut("schema") {
+                n += number_to_integer(schema);
+            }
         }
         Ok(())
     })?;

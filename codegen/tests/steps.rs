@@ -384,6 +384,51 @@ fn missing_responses_are_inserted() {
     let mut d = doc_with("/api/x", "get", json!({"summary": "s"}));
     assert_eq!(normalise::insert_empty_responses(&mut d).unwrap(), 1);
     assert_eq!(d["paths"]["/api/x"]["get"]["responses"], json!({}));
+    // A mutation without responses answers nothing: one 2XX without content.
+    let mut d = doc_with("/api/x/branch/{rev}", "post", json!({"summary": "s"}));
+    assert_eq!(normalise::insert_empty_responses(&mut d).unwrap(), 1);
+    let r = &d["paths"]["/api/x/branch/{rev}"]["post"]["responses"];
+    assert_eq!(r.as_object().unwrap().keys().collect::<Vec<_>>(), ["2XX"]);
+    assert!(r["2XX"].get("content").is_none());
+}
+
+#[test]
+fn integer_meaning_numbers_become_integers() {
+    // One check per name of the table: as a property (plain, nullable and in a union with
+    // null) and as a query parameter.
+    for name in normalise::INTEGER_NAMES {
+        let (s, n) = run_on_schema(
+            normalise::integer_counts,
+            json!({"type": "object", "properties": {
+                *name: {"type": "number"},
+                "score": {"type": "number"},
+                "nested": {"type": "object", "properties": {
+                    *name: {"anyOf": [{"type": "number", "format": "double"}, {"type": "string"}]}}}}}),
+        )
+        .unwrap();
+        assert_eq!(n, 2, "{name}");
+        assert_eq!(s["properties"][*name], json!({"type": "integer"}), "{name}");
+        assert_eq!(
+            s["properties"]["score"],
+            json!({"type": "number"}),
+            "{name}: not listed"
+        );
+        assert_eq!(
+            s["properties"]["nested"]["properties"][*name]["anyOf"][0],
+            json!({"type": "integer"}),
+            "{name}"
+        );
+        let mut d = doc_with(
+            "/api/x",
+            "get",
+            json!({"parameters": [{"name": name, "in": "query", "schema": {"type": "number"}}]}),
+        );
+        assert_eq!(normalise::integer_counts(&mut d).unwrap(), 1, "{name}");
+        assert_eq!(
+            d["paths"]["/api/x"]["get"]["parameters"][0]["schema"]["type"],
+            "integer"
+        );
+    }
 }
 
 #[test]

@@ -737,32 +737,25 @@ impl CommitBuilder {
                     .map(|a| types::PreuploadBodyFilesItem {
                         path: a.path.to_string(),
                         sample: a.hashes.sample.clone(),
-                        size: a.hashes.size as f64,
+                        size: i64::try_from(a.hashes.size).unwrap_or(i64::MAX),
                     })
                     .collect(),
                 git_attributes: None,
                 git_ignore: None,
             };
-            let answer = self
-                .hub
-                .preupload(
-                    self.repo.repo_type.into(),
-                    self.repo.id.namespace(),
-                    self.repo.id.name(),
-                    &self.revision,
-                    create_pr,
-                    &body,
+            let mut request = self.hub.preupload(&self.repo, &self.revision, body);
+            if let Some(on) = create_pr {
+                request = request.create_pr(on);
+            }
+            let answer = request.await.map_err(|e| {
+                with_context(
+                    e,
+                    &format!(
+                        "preupload of {} (nothing was committed)",
+                        name_files(chunk.iter().map(|a| &*a.path))
+                    ),
                 )
-                .await
-                .map_err(|e| {
-                    with_context(
-                        e,
-                        &format!(
-                            "preupload of {} (nothing was committed)",
-                            name_files(chunk.iter().map(|a| &*a.path))
-                        ),
-                    )
-                })?;
+            })?;
             if plan.head.is_none() && !answer.commit_oid.is_empty() {
                 plan.head = Some(answer.commit_oid.clone());
             }
@@ -1125,18 +1118,15 @@ impl CommitBuilder {
                     *slot = Some((e.kind(), e.to_string()));
                 }
             });
-        let result = self
-            .hub
-            .create_commit(
-                self.repo.repo_type.into(),
-                self.repo.id.namespace(),
-                self.repo.id.name(),
-                &self.revision,
-                self.create_pr.then_some(true),
-                None,
-                reqwest::Body::wrap_stream(stream),
-            )
-            .await;
+        let mut request = self.hub.create_commit(
+            &self.repo,
+            &self.revision,
+            reqwest::Body::wrap_stream(stream),
+        );
+        if self.create_pr {
+            request = request.create_pr(true);
+        }
+        let result = request.await;
         match result {
             Ok(response) => {
                 let info = CommitInfo::from_response(response);

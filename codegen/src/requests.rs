@@ -1,0 +1,644 @@
+//! The calling style of the generated API: one `Hub` method per operation that takes the
+//! operation's required inputs positionally and returns a request builder with one named
+//! setter per optional parameter.
+//!
+//! progenitor generates positional methods on its private `Client`
+//! (`model_info(ns, repo, None, None, None)`); this module reads their signatures and
+//! generates, for each:
+//!
+//! - `Hub::model_info(&self, repo: &RepoId) -> requests::ModelInfoRequest`, where a repository
+//!   (`{repoType}/{namespace}/{repo}` in the path) is one `&Repo`, or one `&RepoId` when the
+//!   path fixes the type; other required inputs stay positional, in document order;
+//! - `ModelInfoRequest`, owning its inputs (so its future is `'static` and `Send`), with a
+//!   `#[must_use]` setter per optional parameter, `send()`, and `IntoFuture` so it can be
+//!   awaited directly; Link-paginated operations have `pages()`, `items()`, `prefetch()` and
+//!   `into_paginator()` instead.
+//!
+//! A new optional parameter upstream is a new setter: no caller breaks.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::{CodegenError, Result};
+
+/// How one argument of a progenitor method is taken by the facade.
+#[derive(Clone)]
+pub(crate) enum Input {
+    /// `repo_type`, `namespace`, `repo`: one `&Repo`; `segment` is the path enum's type.
+    Repo { segment: syn::Type },
+    /// `namespace`, `repo` with the type fixed by the path: one `&RepoId`.
+    RepoId,
+    /// A required argument.
+    Required {
+        ident: syn::Ident,
+        kind: Kind,
+        /// The parameter's name in the API (`None` for the body).
+        api_name: Option<String>,
+    },
+    /// An optional argument: a setter.
+    Optional {
+        ident: syn::Ident,
+        kind: Kind,
+        api_name: String,
+        doc: Option<String>,
+    },
+}
+
+/// The Rust shape of an argument.
+#[derive(Clone)]
+pub(crate) enum Kind {
+    /// `&str`: owned as `String`.
+    Str,
+    /// `&Vec<String>`: owned as `Vec<String>`, set from any iterator of strings.
+    Strings,
+    /// `&T`: owned as `T`.
+    Ref(syn::Type),
+    /// `NonZeroU64`: set as `u64`, checked when sent.
+    NonZero,
+    /// `T` by value.
+    Value(syn::Type),
+    /// `B: Into<reqwest::Body>`: a raw body.
+    Body,
+}
+
+impl Kind {
+    fn of(ty: &syn::Type) -> Kind {
+        let text = quote!(#ty).to_string().replace(' ', "");
+        match text.as_str() {
+            "&'astr" => Kind::Str,
+            "&'a::std::vec::Vec<::std::string::String>" => Kind::Strings,
+            "::std::num::NonZeroU64" => Kind::NonZero,
+            "B" => Kind::Body,
+            _ => match ty {
+                syn::Type::Reference(r) => Kind::Ref((*r.elem).clone()),
+                other => Kind::Value(other.clone()),
+            },
+        }
+    }
+
+    /// The owned field type.
+    fn owned(&self) -> TokenStream {
+        match self {
+            Kind::Str => quote! { ::std::string::String },
+            Kind::Strings => quote! { ::std::vec::Vec<::std::string::String> },
+            Kind::Ref(t) | Kind::Value(t) => quote! { #t },
+            Kind::NonZero => quote! { u64 },
+            Kind::Body => quote! { ::reqwest::Body },
+        }
+    }
+}
+
+/// One operation's facade method, as planned from progenitor's signature.
+pub(crate) struct Plan {
+    pub name: syn::Ident,
+    pub inputs: Vec<Input>,
+    pub docs: Vec<syn::Attribute>,
+    pub answer: Answer,
+    /// The item type, for Link-paginated operations.
+    pub page_item: Option<syn::Type>,
+}
+
+/// What an operation answers, from its generated return type.
+#[derive(Clone)]
+pub(crate) enum Answer {
+    Json(Box<syn::Type>),
+    Empty,
+    Bytes,
+}
+
+pub(crate) fn answer_of(sig: &syn::Signature) -> Result<Answer> {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return Err(CodegenError::Generator(format!(
+            "{} returns nothing",
+            sig.ident
+        )));
+    };
+    // Result<ResponseValue<T>, Error<E>>
+    let inner = first_generic(ty)
+        .and_then(first_generic)
+        .ok_or_else(|| CodegenError::Generator(format!("{}: unexpected return type", sig.ident)))?;
+    let text = quote!(#inner).to_string().replace(' ', "");
+    Ok(match text.as_str() {
+        "()" => Answer::Empty,
+        "ByteStream" => Answer::Bytes,
+        _ => Answer::Json(Box::new(inner.clone())),
+    })
+}
+
+pub(crate) fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    let seg = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+pub(crate) fn vec_item(t: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = t else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    first_generic(t)
+}
+
+/// Letters and digits, lowercased: how argument names are matched to API names.
+pub(crate) fn norm(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The public `async fn`s of progenitor's `impl Client`.
+pub(crate) fn client_methods(file: &syn::File) -> Vec<&syn::ImplItemFn> {
+    let mut out = Vec::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
+        if imp.trait_.is_some() || !p.path.is_ident("Client") {
+            continue;
+        }
+        for it in &imp.items {
+            if let syn::ImplItem::Fn(f) = it
+                && matches!(f.vis, syn::Visibility::Public(_))
+                && f.sig.asyncness.is_some()
+            {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// Names the builders use for themselves: a setter may not take them.
+const RESERVED: &[&str] = &[
+    "send",
+    "pages",
+    "items",
+    "prefetch",
+    "into_paginator",
+    "into_future",
+];
+
+/// Plans the facade method of one progenitor method. `op` is the operation in the
+/// normalised document; `paginated` whether it pages with a Link header.
+pub(crate) fn plan(f: &syn::ImplItemFn, op: &Value, paginated: bool) -> Result<Plan> {
+    let name = f.sig.ident.clone();
+    let params: Vec<&Value> = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let param_of = |arg: &str| {
+        params
+            .iter()
+            .find(|p| p.get("name").and_then(Value::as_str).map(norm) == Some(norm(arg)))
+            .copied()
+    };
+    let mut args: Vec<(syn::Ident, syn::Type)> = Vec::new();
+    for input in &f.sig.inputs {
+        let syn::FnArg::Typed(t) = input else {
+            continue;
+        };
+        let syn::Pat::Ident(id) = &*t.pat else {
+            return Err(CodegenError::Generator(format!(
+                "{name}: unexpected argument pattern"
+            )));
+        };
+        args.push((id.ident.clone(), (*t.ty).clone()));
+    }
+    let has = |n: &str| args.iter().any(|(i, _)| i == n);
+    let repo_scoped = has("namespace") && has("repo");
+    if repo_scoped {
+        // The repository's parts are adjacent, in path order: one input stands for them.
+        let names: Vec<String> = args.iter().map(|(i, _)| i.to_string()).collect();
+        let expected: &[&str] = if has("repo_type") {
+            &["repo_type", "namespace", "repo"]
+        } else {
+            &["namespace", "repo"]
+        };
+        if !names.windows(expected.len()).any(|w| w == expected) {
+            return Err(CodegenError::Generator(format!(
+                "{name}: the repository's path parameters are not adjacent ({names:?})"
+            )));
+        }
+    }
+    let mut inputs = Vec::new();
+    for (ident, ty) in &args {
+        let arg = ident.to_string();
+        if repo_scoped && arg == "repo_type" {
+            inputs.push(Input::Repo {
+                segment: ty.clone(),
+            });
+            continue;
+        }
+        if repo_scoped && (arg == "namespace" || arg == "repo") {
+            if arg == "namespace" && !has("repo_type") {
+                inputs.push(Input::RepoId);
+            }
+            continue;
+        }
+        let text = quote!(#ty).to_string().replace(' ', "");
+        let api_name = param_of(&arg)
+            .and_then(|p| p.get("name").and_then(Value::as_str))
+            .map(String::from);
+        if let Some(inner) = text
+            .strip_prefix("Option<")
+            .and_then(|t| t.strip_suffix('>'))
+        {
+            if RESERVED.contains(&arg.as_str()) {
+                return Err(CodegenError::Generator(format!(
+                    "{name}: optional parameter `{arg}` would shadow the builder's own `{arg}()`"
+                )));
+            }
+            let inner: syn::Type = syn::parse_str(&inner.replace("&'a", "&'a "))
+                .map_err(|e| CodegenError::Generator(format!("{name}: {e}")))?;
+            let doc = param_of(&arg)
+                .and_then(|p| p.get("description").and_then(Value::as_str))
+                .map(String::from);
+            inputs.push(Input::Optional {
+                ident: ident.clone(),
+                kind: Kind::of(&inner),
+                api_name: api_name.unwrap_or_else(|| arg.clone()),
+                doc,
+            });
+        } else {
+            inputs.push(Input::Required {
+                ident: ident.clone(),
+                kind: Kind::of(ty),
+                api_name,
+            });
+        }
+    }
+    let answer = answer_of(&f.sig)?;
+    let page_item = match (&answer, paginated) {
+        (Answer::Json(t), true) => vec_item(t).cloned(),
+        _ => None,
+    };
+    let docs = f
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect();
+    Ok(Plan {
+        name,
+        inputs,
+        docs,
+        answer,
+        page_item,
+    })
+}
+
+/// `Hub` methods and their request builders (`requests` module) for every plan.
+pub(crate) fn facade(plans: &[Plan]) -> TokenStream {
+    let mut methods = Vec::new();
+    let mut builders = Vec::new();
+    for p in plans {
+        let (m, b) = one(p);
+        methods.push(m);
+        builders.push(b);
+    }
+    quote! {
+        /// Every operation of the Hub's API, generated from its OpenAPI document.
+        impl crate::Hub {
+            #(#methods)*
+        }
+
+        /// One request builder per operation of [`Hub`](crate::Hub): named setters for the
+        /// optional parameters, then `.await` (or `.send()`); paginated operations give
+        /// `.items()` and `.pages()`.
+        pub mod requests {
+            #![allow(unused_imports)]
+            use super::types;
+            #(#builders)*
+        }
+    }
+}
+
+fn pascal(s: &str) -> String {
+    crate::hoist::pascal(s)
+}
+
+fn one(p: &Plan) -> (TokenStream, TokenStream) {
+    let name = &p.name;
+    let name_str = name.to_string();
+    let builder = format_ident!("{}Request", pascal(&name_str));
+    let docs = &p.docs;
+
+    let mut params = Vec::new(); // the Hub method's parameters
+    let mut inits = Vec::new(); // field initialisers in the Hub method
+    let mut fields = Vec::new(); // the builder's fields
+    let mut setters = Vec::new();
+    let mut prepare = Vec::new(); // statements in send() before the call
+    let mut call_args = Vec::new(); // progenitor's arguments
+    for input in &p.inputs {
+        match input {
+            Input::Repo { segment } => {
+                params.push(quote! { repo: &crate::repo::Repo });
+                inits.push(quote! { repo: ::std::clone::Clone::clone(repo) });
+                fields.push(quote! { pub(crate) repo: crate::repo::Repo });
+                prepare.push(quote! {
+                    let repo_type: #segment = crate::repo::path_segment(&repo)?;
+                });
+                call_args.push(quote! { repo_type });
+                call_args.push(quote! { repo.id.namespace() });
+                call_args.push(quote! { repo.id.name() });
+            }
+            Input::RepoId => {
+                params.push(quote! { repo: &crate::repo::RepoId });
+                inits.push(quote! { repo: ::std::clone::Clone::clone(repo) });
+                fields.push(quote! { pub(crate) repo: crate::repo::RepoId });
+                call_args.push(quote! { repo.namespace() });
+                call_args.push(quote! { repo.name() });
+            }
+            Input::Required { ident, kind, .. } => {
+                let owned = kind.owned();
+                fields.push(quote! { pub(crate) #ident: #owned });
+                match kind {
+                    Kind::Str => {
+                        params.push(quote! { #ident: &str });
+                        inits.push(quote! { #ident: ::std::borrow::ToOwned::to_owned(#ident) });
+                        call_args.push(quote! { &#ident });
+                    }
+                    Kind::Strings => {
+                        params.push(quote! {
+                            #ident: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<::std::string::String>>
+                        });
+                        inits.push(quote! { #ident: #ident.into_iter().map(::std::convert::Into::into).collect() });
+                        call_args.push(quote! { &#ident });
+                    }
+                    Kind::Ref(t) => {
+                        params.push(quote! { #ident: #t });
+                        inits.push(quote! { #ident });
+                        call_args.push(quote! { &#ident });
+                    }
+                    Kind::NonZero => {
+                        params.push(quote! { #ident: u64 });
+                        inits.push(quote! { #ident });
+                        let what = ident.to_string();
+                        prepare.push(quote! {
+                            let #ident = ::std::num::NonZeroU64::new(#ident).ok_or_else(|| {
+                                crate::Error::invalid(#what, "0", "must be at least 1")
+                            })?;
+                        });
+                        call_args.push(quote! { #ident });
+                    }
+                    Kind::Value(t) => {
+                        params.push(quote! { #ident: #t });
+                        inits.push(quote! { #ident });
+                        call_args.push(quote! { #ident });
+                    }
+                    Kind::Body => {
+                        params.push(quote! { #ident: impl ::std::convert::Into<::reqwest::Body> });
+                        inits.push(quote! { #ident: #ident.into() });
+                        call_args.push(quote! { #ident });
+                    }
+                }
+            }
+            Input::Optional {
+                ident,
+                kind,
+                api_name,
+                doc,
+            } => {
+                let owned = kind.owned();
+                fields.push(quote! { pub(crate) #ident: ::std::option::Option<#owned> });
+                inits.push(quote! { #ident: ::std::option::Option::None });
+                let doc = match doc {
+                    Some(d) if !d.trim().is_empty() => {
+                        format!("{}\n\nSent as the `{api_name}` parameter.", d.trim())
+                    }
+                    _ => format!("Sets the `{api_name}` parameter."),
+                };
+                let setter = match kind {
+                    Kind::Str => quote! {
+                        pub fn #ident(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+                            self.#ident = ::std::option::Option::Some(value.into());
+                            self
+                        }
+                    },
+                    Kind::Strings => quote! {
+                        pub fn #ident(
+                            mut self,
+                            values: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<::std::string::String>>,
+                        ) -> Self {
+                            self.#ident = ::std::option::Option::Some(
+                                values.into_iter().map(::std::convert::Into::into).collect(),
+                            );
+                            self
+                        }
+                    },
+                    Kind::NonZero => quote! {
+                        pub fn #ident(mut self, value: u64) -> Self {
+                            self.#ident = ::std::option::Option::Some(value);
+                            self
+                        }
+                    },
+                    Kind::Ref(t) | Kind::Value(t) => quote! {
+                        pub fn #ident(mut self, value: #t) -> Self {
+                            self.#ident = ::std::option::Option::Some(value);
+                            self
+                        }
+                    },
+                    Kind::Body => quote! {
+                        pub fn #ident(mut self, value: impl ::std::convert::Into<::reqwest::Body>) -> Self {
+                            self.#ident = ::std::option::Option::Some(value.into());
+                            self
+                        }
+                    },
+                };
+                setters.push(quote! {
+                    #[doc = #doc]
+                    #[must_use]
+                    #setter
+                });
+                match kind {
+                    Kind::Str => call_args.push(quote! { #ident.as_deref() }),
+                    Kind::Strings | Kind::Ref(_) => call_args.push(quote! { #ident.as_ref() }),
+                    Kind::NonZero => {
+                        let what = api_name.clone();
+                        prepare.push(quote! {
+                            let #ident = match #ident {
+                                ::std::option::Option::Some(0) => {
+                                    return ::std::result::Result::Err(
+                                        crate::Error::invalid(#what, "0", "must be at least 1"),
+                                    );
+                                }
+                                other => other.and_then(::std::num::NonZeroU64::new),
+                            };
+                        });
+                        call_args.push(quote! { #ident });
+                    }
+                    Kind::Value(_) | Kind::Body => call_args.push(quote! { #ident }),
+                }
+            }
+        }
+    }
+    let field_names: Vec<TokenStream> = p
+        .inputs
+        .iter()
+        .map(|i| match i {
+            Input::Repo { .. } | Input::RepoId => quote! { repo },
+            Input::Required { ident, .. } | Input::Optional { ident, .. } => quote! { #ident },
+        })
+        .collect();
+    let struct_doc = format!(
+        "The request of [`Hub::{name_str}`](crate::Hub::{name_str}): set optional parameters, then {}.",
+        if p.page_item.is_some() {
+            "stream `.items()` or `.pages()`"
+        } else {
+            "`.await` it (or call `.send()`)"
+        }
+    );
+    let method_note = if p.page_item.is_some() {
+        format!(
+            "Returns a [`{builder}`](crate::requests::{builder}); nothing is sent until its \
+             `items()` or `pages()` stream is polled. Pagination follows the `Link` header."
+        )
+    } else {
+        format!(
+            "Returns a [`{builder}`](crate::requests::{builder}): set optional parameters, then \
+             `.await` it."
+        )
+    };
+    let hub_method = quote! {
+        #(#docs)*
+        ///
+        #[doc = #method_note]
+        pub fn #name(&self #(, #params)*) -> crate::requests::#builder {
+            crate::requests::#builder {
+                hub: ::std::clone::Clone::clone(self),
+                #(#inits,)*
+            }
+        }
+    };
+    let destructure = quote! { let Self { hub, #(#field_names,)* } = self; };
+    let finish = match &p.page_item {
+        Some(item) => quote! {
+            /// The lazy paginator of this request: nothing is sent until a stream is polled.
+            pub fn into_paginator(self) -> crate::pagination::Paginator<#item> {
+                let start = ::std::clone::Clone::clone(&self.hub);
+                crate::pagination::Paginator::new(start, #name_str, move |_hub: crate::Hub| {
+                    ::std::boxed::Box::pin(async move {
+                        #destructure
+                        #(#prepare)*
+                        let r = hub.raw().#name(#(#call_args),*).await;
+                        crate::pagination::first_page(&hub, #name_str, r).await
+                    })
+                })
+            }
+
+            /// The items of every page, fetched as the stream is polled.
+            pub fn items(self) -> ::std::pin::Pin<::std::boxed::Box<
+                dyn ::futures::Stream<Item = crate::Result<#item>> + ::std::marker::Send,
+            >> {
+                self.into_paginator().items()
+            }
+
+            /// The pages, one request each, fetched as the stream is polled.
+            pub fn pages(self) -> ::std::pin::Pin<::std::boxed::Box<
+                dyn ::futures::Stream<Item = crate::Result<crate::pagination::Page<#item>>> + ::std::marker::Send,
+            >> {
+                self.into_paginator().pages()
+            }
+
+            /// Requests the next page while the current one is consumed (see
+            /// [`Paginator::prefetch`](crate::pagination::Paginator::prefetch)).
+            pub fn prefetch(self, on: bool) -> crate::pagination::Paginator<#item> {
+                self.into_paginator().prefetch(on)
+            }
+        },
+        None => {
+            let (ret, finish_fn) = match &p.answer {
+                Answer::Json(t) => (quote! { #t }, quote! { finish_json }),
+                Answer::Empty => (quote! { () }, quote! { finish_empty }),
+                Answer::Bytes => (quote! { crate::ByteStream }, quote! { finish_bytes }),
+            };
+            quote! {
+                /// Sends the request and decodes the answer.
+                pub async fn send(self) -> crate::Result<#ret> {
+                    #destructure
+                    #(#prepare)*
+                    crate::client::#finish_fn(#name_str, hub.raw().#name(#(#call_args),*).await).await
+                }
+            }
+        }
+    };
+    let into_future = match (&p.page_item, &p.answer) {
+        (Some(_), _) => quote! {},
+        (None, answer) => {
+            let ret = match answer {
+                Answer::Json(t) => quote! { #t },
+                Answer::Empty => quote! { () },
+                Answer::Bytes => quote! { crate::ByteStream },
+            };
+            quote! {
+                impl ::std::future::IntoFuture for #builder {
+                    type Output = crate::Result<#ret>;
+                    type IntoFuture = ::futures::future::BoxFuture<'static, crate::Result<#ret>>;
+                    fn into_future(self) -> Self::IntoFuture {
+                        ::std::boxed::Box::pin(self.send())
+                    }
+                }
+            }
+        }
+    };
+    let field_decls = fields.iter();
+    let builder_code = quote! {
+        #[doc = #struct_doc]
+        #[derive(Debug)]
+        #[must_use = "a request does nothing until it is awaited or sent"]
+        pub struct #builder {
+            pub(crate) hub: crate::Hub,
+            #(#field_decls,)*
+        }
+
+        impl #builder {
+            #(#setters)*
+            #finish
+        }
+
+        #into_future
+    };
+    (hub_method, builder_code)
+}
+
+/// The operations of a document by operation id: `(path, method, operation)`.
+pub(crate) fn operations_by_id(doc: &Value) -> BTreeMap<String, (String, String, Value)> {
+    let mut out = BTreeMap::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                out.insert(id.to_string(), (path.clone(), method.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Whether an operation pages with a `Link` header.
+pub(crate) fn is_link_paginated(op: &Value) -> bool {
+    op.get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .any(|(c, r)| c.starts_with('2') && r.pointer("/headers/Link").is_some())
+}
