@@ -4,11 +4,10 @@
 use futures::TryStreamExt;
 use hf_hub_api::Hub;
 use hf_hub_api::operations::OPERATIONS;
-use hf_hub_api::repo::{Repo, RepoId};
+use hf_hub_api::repo::{Repo, RepoId, RepoType};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::{
-    DatasetInfo, DeleteRepoBody, DeleteRepoBodyType, GatingMode, ModelInfo, ModelInfoGated,
-    SpaceInfo,
+    DatasetInfo, DeleteRepoBody, GatingMode, ModelInfo, ModelInfoGated, SpaceInfo,
 };
 use httpmock::prelude::*;
 use serde_json::json;
@@ -226,7 +225,7 @@ async fn delete_and_like_send_what_the_hub_expects() {
     let body = DeleteRepoBody {
         name: "scratch".into(),
         organization: Some("my-org".into()),
-        type_: DeleteRepoBodyType::Dataset,
+        type_: Some(RepoType::Dataset),
     };
     hub.delete_repo(body).await.unwrap();
     delete.assert_calls(1);

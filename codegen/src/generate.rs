@@ -32,7 +32,19 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> 
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type(quote! { crate::client::Transport })
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // One repository type for the whole crate: the document's singular `model`,
+        // `dataset`, `space` enum is `repo::RepoType` (named so by hoisting).
+        .with_replacement(
+            "RepoType",
+            "crate::repo::RepoType",
+            [
+                progenitor::TypeImpl::FromStr,
+                progenitor::TypeImpl::Display,
+                progenitor::TypeImpl::Default,
+            ]
+            .into_iter(),
+        );
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
         .generate_tokens(&spec)
@@ -40,6 +52,7 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> 
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::Generator(format!("progenitor's output does not parse: {e}")))?;
     rename_underscore_id_fields(&mut file);
+    check_type_names(&file)?;
     let ops = requests::operations_by_id(normalised);
     let mut plans = Vec::new();
     for f in requests::client_methods(&file) {
@@ -64,6 +77,38 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> 
         code: format!("{HEADER}{}", prettyplease::unparse(&file)),
         exercise: format!("{HEADER}{}", prettyplease::unparse(&exercise)),
     })
+}
+
+/// Every public type name, including the ones typify makes itself (newtypes, unions the
+/// hoisting step did not see), passes [`crate::hoist::bad_name`]: no counters, no
+/// `Variant`/`Subtype` names, under 60 characters.
+fn check_type_names(file: &syn::File) -> Result<()> {
+    let mut bad = Vec::new();
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "types" {
+            continue;
+        }
+        for it in m.content.iter().flat_map(|(_, items)| items) {
+            let ident = match it {
+                syn::Item::Struct(s) => &s.ident,
+                syn::Item::Enum(e) => &e.ident,
+                _ => continue,
+            };
+            let name = ident.to_string();
+            if let Some(why) = crate::hoist::bad_name(&name) {
+                bad.push(format!("`{name}` is {why}"));
+            }
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(CodegenError::Generator(format!(
+            "generated type names a user would not adopt:\n{}",
+            bad.join("\n")
+        )))
+    }
 }
 
 /// The one post-generation step. Objects with both `_id` and `id` (collection items) get two

@@ -59,6 +59,10 @@ pub const STEPS: &[(&str, Step)] = &[
         drop_additional_properties_false,
     ),
     ("drop_undefined_required", drop_undefined_required),
+    (
+        "distribute_all_of_over_unions",
+        distribute_all_of_over_unions,
+    ),
     ("tree_entries_have_a_path", tree_entries_have_a_path),
     ("keep_unknown_response_fields", keep_unknown_response_fields),
     (
@@ -796,6 +800,207 @@ fn merge_object_schemas(a: &Value, b: &Value) -> Value {
         out.insert("required".into(), json!(required));
     }
     Value::Object(out)
+}
+
+/// Upstream writes a family of shapes as `allOf: [common fields, anyOf: [one member per
+/// kind]]` (`create_repo`'s body: the shared fields, then a member per `"type"`; collection
+/// items; discussion answers). typify turns that into `Variant0..N` structs of every field,
+/// named by position. Each member gets the common fields instead, so the union is one of
+/// whole shapes that hoisting names after what tells them apart (`"type": "model"` →
+/// `…Model`). A discriminating property that every member fixes to one value is made
+/// required (the model member of `create_repo` leaves `type` optional; sending `"model"` is
+/// what the official clients do).
+pub fn distribute_all_of_over_unions(doc: &mut Value) -> Result<usize> {
+    let mut n = 0;
+    each_schema(doc, &mut |s, _, _| {
+        let Some(parts) = s.get("allOf").and_then(Value::as_array) else {
+            return Ok(());
+        };
+        let unions: Vec<usize> = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.get("anyOf").is_some() || p.get("oneOf").is_some())
+            .map(|(i, _)| i)
+            .collect();
+        let plain = |p: &Value| {
+            p.get("properties").is_some()
+                && p.get("anyOf").is_none()
+                && p.get("oneOf").is_none()
+                && p.get("allOf").is_none()
+        };
+        let [u] = unions[..] else { return Ok(()) };
+        if !parts.iter().enumerate().all(|(i, p)| i == u || plain(p)) {
+            return Ok(());
+        }
+        let key = if parts[u].get("oneOf").is_some() {
+            "oneOf"
+        } else {
+            "anyOf"
+        };
+        let members = parts[u][key].as_array().cloned().unwrap_or_default();
+        if members.is_empty() || !members.iter().all(plain) {
+            return Ok(());
+        }
+        let common: Vec<Value> = parts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != u)
+            .map(|(_, p)| p.clone())
+            .collect();
+        let mut merged: Vec<Value> = members
+            .iter()
+            .map(|m| {
+                let mut out = m.clone();
+                for c in &common {
+                    out = merge_all_fields(&out, c);
+                }
+                out
+            })
+            .collect();
+        let discriminated = discriminate(&mut merged);
+        let mut out = Map::new();
+        if let Some(d) = s.get("description") {
+            out.insert("description".into(), d.clone());
+        }
+        // Members told apart by a constant exclude one another: one of them, not any.
+        let key = if discriminated { "oneOf" } else { key };
+        out.insert(key.into(), Value::Array(merged));
+        *s = Value::Object(out);
+        n += 1;
+        Ok(())
+    })?;
+    // The same for unions of objects written without `allOf`. A union member that is only
+    // a union is spliced into its parent first; an array member beside discriminated
+    // objects (one price or a list of prices) cannot be mistaken for them either.
+    each_schema(doc, &mut |s, _, _| {
+        let Some(members) = s.get_mut("anyOf").and_then(Value::as_array_mut) else {
+            return Ok(());
+        };
+        let nested = members.iter().any(|m| {
+            m.as_object()
+                .is_some_and(|o| o.len() == 1 && o.contains_key("anyOf"))
+        });
+        if nested {
+            let mut flat = Vec::new();
+            for m in members.drain(..) {
+                match m.get("anyOf").and_then(Value::as_array) {
+                    Some(inner) if m.as_object().is_some_and(|o| o.len() == 1) => {
+                        flat.extend(inner.iter().cloned());
+                    }
+                    _ => flat.push(m),
+                }
+            }
+            *members = flat;
+            n += 1;
+        }
+        let (mut objects, others): (Vec<Value>, Vec<Value>) = members
+            .iter()
+            .cloned()
+            .partition(|m| m.get("properties").is_some());
+        let other_types: Vec<&str> = others
+            .iter()
+            .filter_map(|m| m.get("type").and_then(Value::as_str))
+            .collect();
+        let distinct_others = other_types.len() == others.len()
+            && !other_types.contains(&"object")
+            && other_types.iter().collect::<BTreeSet<_>>().len() == other_types.len();
+        if members.len() < 2 || objects.len() < 2 || !distinct_others {
+            return Ok(());
+        }
+        if discriminate(&mut objects) {
+            let mut all = objects;
+            all.extend(others);
+            *members = all;
+        } else {
+            return Ok(());
+        }
+        if let Some(o) = s.as_object_mut()
+            && let Some(m) = o.remove("anyOf")
+        {
+            o.insert("oneOf".into(), m);
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Finds a property every member fixes to its own single value; makes it required in each
+/// and says whether there is one.
+fn discriminate(members: &mut [Value]) -> bool {
+    let fixed = |m: &Value, k: &str| -> Option<Value> {
+        let e = m
+            .pointer(&format!("/properties/{}/enum", esc(k)))?
+            .as_array()?;
+        (e.len() == 1).then(|| e[0].clone())
+    };
+    let names: BTreeSet<String> = members
+        .first()
+        .and_then(|m| m.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for k in names {
+        let values: Vec<Option<Value>> = members.iter().map(|m| fixed(m, &k)).collect();
+        let distinct: BTreeSet<String> = values.iter().flatten().map(Value::to_string).collect();
+        if values.iter().all(Option::is_some) && distinct.len() == members.len() {
+            for m in members.iter_mut() {
+                let req = m
+                    .as_object_mut()
+                    .map(|o| o.entry("required").or_insert_with(|| json!([])));
+                if let Some(Value::Array(r)) = req
+                    && !r.iter().any(|x| x == k.as_str())
+                {
+                    r.push(json!(k));
+                }
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// Merges `extra`'s fields into `base`: every property (base's win), every required name.
+fn merge_all_fields(base: &Value, extra: &Value) -> Value {
+    let mut out = base.clone();
+    let Some(o) = out.as_object_mut() else {
+        return out;
+    };
+    o.insert("type".into(), json!("object"));
+    let props = o
+        .entry("properties")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .map(|p| {
+            for (k, v) in extra
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                p.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        });
+    let _ = props;
+    let mut required: Vec<Value> = o
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for r in extra
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if !required.contains(r) {
+            required.push(r.clone());
+        }
+    }
+    if !required.is_empty() {
+        o.insert("required".into(), Value::Array(required));
+    }
+    out
 }
 
 /// Some operations answer 200 and 207 (partial success) with different schemas;

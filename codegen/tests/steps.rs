@@ -527,27 +527,107 @@ fn name_clashes_fail_listing_both() {
     );
 }
 
+fn component_names(d: &Value) -> Vec<String> {
+    d["components"]["schemas"]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 #[test]
 fn identical_shapes_are_hoisted_once() {
     let author = json!({"type": "object", "properties": {"name": {"type": "string"}, "avatarUrl": {"type": "string"}}});
     let mut d = json!({"openapi": "3.0.3", "paths": {
         "/api/a": {"get": {"operationId": "get_a", "responses": ok_response(json!({"type": "object", "properties": {"author": author}}))}},
-        "/api/b": {"get": {"operationId": "get_b", "responses": ok_response(json!({"type": "object", "properties": {"owner": author, "x": {"type": "string"}}}))}},
+        "/api/b": {"get": {"operationId": "get_b", "responses": ok_response(json!({"type": "object", "properties": {"author": author, "x": {"type": "string"}}}))}},
         "/api/c": {"get": {"operationId": "get_c", "responses": ok_response(json!({"type": "array", "items": {"type": "object", "properties": {"n": {"type": "integer"}, "author": {"description": "doc differs", "type": "object", "properties": {"name": {"type": "string"}, "avatarUrl": {"type": "string"}}}}}}))}}
     }});
-    let n = hoist::hoist_shared_schemas(&mut d).unwrap();
-    assert_eq!(n, 1);
+    hoist::hoist_shared_schemas(&mut d).unwrap();
+    // One shape under one property name in several operations: named by the property.
     assert!(d["components"]["schemas"]["Author"].is_object());
     for p in ["/api/a", "/api/b"] {
         let s = &d["paths"][p]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
-        let r = s["properties"]
-            .as_object()
+        let root = s["$ref"]
+            .as_str()
             .unwrap()
-            .values()
+            .rsplit('/')
             .next()
-            .unwrap();
+            .unwrap()
+            .to_string();
+        let r = &d["components"]["schemas"][&root]["properties"]["author"];
         assert_eq!(r, &json!({"$ref": "#/components/schemas/Author"}));
     }
+    // Every other shape is named from its place: operation, role, path; items singular.
+    let names = component_names(&d);
+    assert_eq!(
+        names,
+        ["Author", "GetAResponse", "GetBResponse", "GetCItem"],
+        "{names:?}"
+    );
+}
+
+#[test]
+fn names_come_from_places_never_from_counters() {
+    let op = |body: Value| json!({"operationId": "create_thing", "requestBody": {"content": {"application/json": {"schema": body}}}, "responses": {}});
+    let body = json!({"oneOf": [
+        {"type": "object", "properties": {"type": {"enum": ["model"]}, "name": {"type": "string"},
+            "files": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}}}}}},
+        {"type": "object", "properties": {"type": {"enum": ["space"]}, "name": {"type": "string"},
+            "sdk": {"enum": ["gradio", "docker"]}}}
+    ]});
+    let mut d = json!({"openapi": "3.0.3", "paths": {"/api/things": {"post": op(body.clone())}}});
+    hoist::hoist_shared_schemas(&mut d).unwrap();
+    let names = component_names(&d);
+    for n in [
+        "CreateThingBody",
+        "CreateThingModel",
+        "CreateThingSpace",
+        "CreateThingModelFile",
+        "CreateThingSpaceSdk",
+    ] {
+        assert!(names.contains(&n.to_string()), "{n} not in {names:?}");
+    }
+    assert!(
+        names.iter().all(|n| hoist::bad_name(n).is_none()),
+        "{names:?}"
+    );
+    // Another operation with shapes of its own renames nothing here.
+    let mut d2 = json!({"openapi": "3.0.3", "paths": {
+        "/api/things": {"post": op(body)},
+        "/api/other": {"get": {"operationId": "get_other", "responses": ok_response(json!({"type": "object", "properties": {
+            "files": {"type": "array", "items": {"type": "object", "properties": {"size": {"type": "integer"}}}},
+            "sdk": {"enum": ["static"]}}}))}}
+    }});
+    hoist::hoist_shared_schemas(&mut d2).unwrap();
+    let names2 = component_names(&d2);
+    assert!(
+        names.iter().all(|n| names2.contains(n)),
+        "{names:?} vs {names2:?}"
+    );
+}
+
+#[test]
+fn names_a_user_would_not_adopt_fail_the_build() {
+    assert_eq!(hoist::bad_name("Type25"), Some("numbered"));
+    assert_eq!(
+        hoist::bad_name("CreateRepoBodyVariant0Files"),
+        Some("a Variant/Subtype name")
+    );
+    assert_eq!(
+        hoist::bad_name(&"A".repeat(60)),
+        Some("60 characters or more")
+    );
+    assert_eq!(hoist::bad_name("FileSha256"), None);
+    assert_eq!(hoist::bad_name("TreeEntry"), None);
+    // A place whose derived name is too long fails, naming the JSON pointer.
+    let long = "x".repeat(30);
+    let mut d = json!({"openapi": "3.0.3", "paths": {"/api/x": {"get": {
+        "operationId": "get_a_very_long_operation_name_for_the_test",
+        "responses": ok_response(json!({"type": "object", "properties": {
+            long.clone(): {"type": "object", "properties": {"y": {"type": "string"}}}}}))}}}});
+    let err = hoist::hoist_shared_schemas(&mut d).unwrap_err().to_string();
+    assert!(err.contains("60 characters or more"), "{err}");
+    assert!(err.contains(&format!("/properties/{long}")), "{err}");
 }
 
 #[test]
@@ -662,4 +742,36 @@ fn response_objects_keep_unknown_fields_but_requests_do_not() {
             .get("additionalProperties")
             .is_none()
     );
+}
+
+#[test]
+fn common_fields_are_distributed_over_a_union_of_kinds() {
+    let (s, n) = run_on_schema(
+        normalise::distribute_all_of_over_unions,
+        json!({"allOf": [
+            {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+            {"anyOf": [
+                {"type": "object", "properties": {"type": {"enum": ["model"]}}},
+                {"type": "object", "properties": {"type": {"enum": ["space"]}, "sdk": {"type": "string"}}, "required": ["type", "sdk"]}
+            ]}
+        ]}),
+    )
+    .unwrap();
+    assert_eq!(n, 1);
+    let members = s["oneOf"].as_array().expect("discriminated: one of");
+    assert_eq!(members.len(), 2);
+    for m in members {
+        assert!(m["properties"]["name"].is_object(), "{m}");
+        let required: Vec<&str> = m["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            required.contains(&"name") && required.contains(&"type"),
+            "{m}"
+        );
+    }
+    assert_eq!(members[1]["properties"]["sdk"], json!({"type": "string"}));
 }

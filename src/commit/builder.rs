@@ -734,7 +734,7 @@ impl CommitBuilder {
             let body = types::PreuploadBody {
                 files: chunk
                     .iter()
-                    .map(|a| types::PreuploadBodyFilesItem {
+                    .map(|a| types::PreuploadBodyFile {
                         path: a.path.to_string(),
                         sample: a.hashes.sample.clone(),
                         size: i64::try_from(a.hashes.size).unwrap_or(i64::MAX),
@@ -759,7 +759,7 @@ impl CommitBuilder {
             if plan.head.is_none() && !answer.commit_oid.is_empty() {
                 plan.head = Some(answer.commit_oid.clone());
             }
-            let by_path: HashMap<&str, &types::PreuploadResponseFilesItem> =
+            let by_path: HashMap<&str, &types::PreuploadFile> =
                 answer.files.iter().map(|f| (f.path.as_str(), f)).collect();
             for added in chunk {
                 let Some(remote) = by_path.get(&*added.path) else {
@@ -776,7 +776,7 @@ impl CommitBuilder {
                     tracing::debug!(path = %added.path, "the Hub ignores this file (.gitignore)");
                     continue;
                 }
-                let lfs = remote.upload_mode == types::PreuploadResponseFilesItemUploadMode::Lfs
+                let lfs = remote.upload_mode == types::PreuploadFileUploadMode::Lfs
                     && added.hashes.size > 0;
                 if added.hashes.matches_remote_oid(lfs, remote.oid.as_deref()) {
                     tracing::debug!(path = %added.path, "unchanged: left out of the commit");
