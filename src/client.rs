@@ -311,7 +311,7 @@ impl HubBuilder {
     }
 
     /// The retry policy (default: 5 retries, exponential backoff with jitter); see
-    /// [`retry`](crate::retry) for what is retried.
+    /// the [`retry` module](crate::retry) for what is retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
         self

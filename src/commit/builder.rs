@@ -379,7 +379,7 @@ impl CommitBuilder {
     /// (relative to `path_in_repo`), except the files being uploaded and `.gitattributes`;
     /// e.g. `vec!["*".into()]` makes the remote folder mirror the local one.
     ///
-    /// The folder is listed when [`push`](Self::push) runs; see [`collect_folder_files`].
+    /// The folder is listed when [`push`](Self::push) runs, not when this is called.
     pub fn upload_folder(
         mut self,
         local_dir: impl Into<PathBuf>,
