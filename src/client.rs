@@ -1,40 +1,67 @@
 //! The [`Hub`] client: configuration, origin-scoped credentials, retries, tracing.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures::Stream;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
-use reqwest::{Method, Request, Response};
+use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use url::Url;
 
 use crate::config::{self, Token};
-use crate::error::{Error, Result};
+use crate::error::{Error, MAX_ERROR_BODY, Result, read_bounded};
 use crate::generated::Client;
-use crate::retry::{RetryPolicy, RetryState, is_retryable_status};
+use crate::operations::RequestInfo;
+use crate::retry::{self, RetryPolicy, Verdict};
+use crate::streamed;
 
 pub use crate::config::DEFAULT_ENDPOINT;
 
-/// Operations that are POSTs but safe to repeat (they change nothing on the server).
-const SAFE_POSTS: &[&str] = &["preupload", "get_paths_info", "lfs_batch"];
+/// The default connect timeout of the built-in HTTP clients.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The per-client state every request goes through: endpoint origin, token, retry policy.
+/// The default read timeout of the built-in HTTP clients.
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A response header the facade adds (never sent, never from the Hub) to carry a page's own
+/// URL to the paginator: a relative `Link` resolves against it, and it joins the loop guard.
+pub(crate) const PAGE_URL_HEADER: &str = "x-hf-hub-api-page-url";
+
+/// The per-client state every request goes through: endpoint origin, token, retry policy,
+/// timeouts.
 #[derive(Clone)]
-pub struct Transport {
+pub(crate) struct Transport {
     endpoint: Url,
-    token: Option<Token>,
+    /// `Bearer <token>`, marked sensitive; checked to be a valid header value at build time.
+    authorization: Option<HeaderValue>,
     retry: RetryPolicy,
     user_agent: HeaderValue,
+    timeouts: Timeouts,
+    /// The client for requests with a streamed body, without a read timeout of its own (see
+    /// [`streamed`]); `None` when the caller gave their own client, whose timeouts then apply.
+    uploads: Option<reqwest::Client>,
+}
+
+/// The connect and read timeouts of the built-in clients.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub(crate) connect: Duration,
+    pub(crate) read: Duration,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("endpoint", &self.endpoint.as_str())
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.authorization.as_ref().map(|_| "<redacted>"))
             .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -44,6 +71,11 @@ fn same_origin(a: &Url, b: &Url) -> bool {
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
 }
+
+/// The extension marking the answer [`Transport::execute`] makes up when a streamed body was
+/// sent and no answer came in time ([`check_status`] turns it into [`Error::Timeout`]).
+#[derive(Debug, Clone)]
+struct NoAnswer;
 
 impl Transport {
     /// The configured endpoint.
@@ -56,6 +88,16 @@ impl Transport {
         same_origin(url, &self.endpoint)
     }
 
+    /// The retry policy.
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The timeouts the built-in clients use.
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
     /// Puts our headers on a request: user agent, and the token only on the endpoint origin.
     fn prepare(&self, request: &mut Request) {
         let on_endpoint = same_origin(request.url(), &self.endpoint);
@@ -63,82 +105,103 @@ impl Transport {
         headers.remove("api-version");
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.remove(AUTHORIZATION);
-        if let Some(token) = &self.token
+        if let Some(value) = &self.authorization
             && on_endpoint
-            && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
         {
-            v.set_sensitive(true);
-            headers.insert(AUTHORIZATION, v);
+            headers.insert(AUTHORIZATION, value.clone());
         }
     }
 
-    /// Sends a request with the client's rules: token scoping, user agent, tracing, and
-    /// retries when `retry_safe` (never for a request that is not safe to repeat, and never
-    /// for a streamed body, which cannot be replayed).
+    /// Sends a request with the client's rules: token scoping, user agent, tracing, the
+    /// timeouts, and retries (through [`retry::run`]) when `info` says the request is safe to
+    /// repeat — never for one that is not, and never for a streamed body, which cannot be
+    /// replayed.
+    ///
+    /// A streamed body that was sent without an answer within the read timeout gives a
+    /// made-up answer that [`check_status`] reports as [`Error::Timeout`].
     pub(crate) async fn execute(
         &self,
         client: &reqwest::Client,
         mut request: Request,
-        operation: &'static str,
-        retry_safe: bool,
+        info: &RequestInfo,
     ) -> reqwest::Result<Response> {
         self.prepare(&mut request);
         let span = tracing::debug_span!(
             "hub_request",
-            operation,
+            operation = info.operation,
             method = %request.method(),
             path = request.url().path(),
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
+        let policy = if info.idempotent {
+            self.retry
+        } else {
+            RetryPolicy::disabled()
+        };
         async move {
-            let mut attempt: u32 = 0;
-            let mut state = RetryState::new(self.retry);
-            loop {
-                let replay = if retry_safe && self.retry.is_enabled() {
-                    request.try_clone()
-                } else {
-                    None
-                };
-                let result = client.execute(request).await;
-                attempt += 1;
-                let Some(next) = replay else {
-                    record(&result, attempt);
-                    return result;
-                };
-                let (status, headers) = match &result {
-                    Ok(r) if is_retryable_status(r.status().as_u16()) => {
-                        (Some(r.status().as_u16()), Some(r.headers().clone()))
+            let mut next = Some(request);
+            let (result, attempts) = retry::run(
+                policy,
+                info.operation,
+                || {
+                    let request = next.take();
+                    next = match &request {
+                        Some(r) if policy.is_enabled() => r.try_clone(),
+                        _ => None,
+                    };
+                    let replayable = next.is_some();
+                    async move {
+                        match request {
+                            Some(r) => (self.send_once(client, r).await.map(Some), replayable),
+                            // `run` only tries again after a replayable try.
+                            None => (Ok(None), false),
+                        }
                     }
-                    Ok(_) => {
-                        record(&result, attempt);
-                        return result;
+                },
+                |(result, replayable)| match result {
+                    Ok(Some(r)) if *replayable => {
+                        Verdict::of_answer(r.status().as_u16(), r.headers())
                     }
-                    Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => (None, None),
-                    Err(_) => {
-                        record(&result, attempt);
-                        return result;
-                    }
-                };
-                let Some(delay) = state.next_delay(status, headers.as_ref()) else {
-                    record(&result, attempt);
-                    return result;
-                };
-                tracing::debug!(
-                    ?status,
-                    attempt,
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying"
-                );
-                drop(result);
-                tokio::time::sleep(delay).await;
-                request = next;
-            }
+                    Err(e) if *replayable => Verdict::of_send_error(e),
+                    _ => Verdict::Final,
+                },
+            )
+            .await;
+            let result = result.0.map(|r| r.unwrap_or_else(no_answer_response));
+            record(&result, attempts);
+            result
         }
         .instrument(span)
         .await
     }
+
+    /// One try: a streamed body through the client without read timeout when there is one.
+    async fn send_once(
+        &self,
+        client: &reqwest::Client,
+        request: Request,
+    ) -> reqwest::Result<Response> {
+        match &self.uploads {
+            Some(uploads) if streamed::has_streamed_body(&request) => {
+                match streamed::send(uploads, request, self.timeouts.read).await {
+                    Ok(response) => Ok(response),
+                    Err(streamed::Failure::Send(e)) => Err(e),
+                    Err(streamed::Failure::NoAnswer) => Ok(no_answer_response()),
+                }
+            }
+            _ => client.execute(request).await,
+        }
+    }
+}
+
+/// The answer standing for "the body was sent, no answer came in time".
+fn no_answer_response() -> Response {
+    let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
+    *response.status_mut() = http::StatusCode::GATEWAY_TIMEOUT;
+    response.extensions_mut().insert(NoAnswer);
+    Response::from(response)
 }
 
 fn record(result: &reqwest::Result<Response>, attempts: u32) {
@@ -159,6 +222,7 @@ fn record(result: &reqwest::Result<Response>, attempts: u32) {
 impl ClientHooks<Transport> for Client {
     async fn exec(&self, mut request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let op = info.operation_id;
+        let request_info = RequestInfo::of(op, request.method().as_str());
         if crate::generated::OPTIONAL_TRAILING_WILDCARD.contains(&op) {
             // An empty trailing wildcard (the repository root) is spelled without the slash.
             let url = request.url_mut();
@@ -166,20 +230,46 @@ impl ClientHooks<Transport> for Client {
                 url.set_path(&trimmed);
             }
         }
-        if op == "create_commit" {
+        if request_info.commit {
             request.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
             );
         }
-        let safe =
-            matches!(*request.method(), Method::GET | Method::HEAD) || SAFE_POSTS.contains(&op);
-        self.inner().execute(self.client(), request, op, safe).await
+        let mut response = self
+            .inner()
+            .execute(self.client(), request, &request_info)
+            .await?;
+        if request_info.paginated
+            && let Ok(url) = HeaderValue::from_str(response.url().as_str())
+        {
+            response.headers_mut().insert(PAGE_URL_HEADER, url);
+        }
+        Ok(response)
     }
 }
 
-/// A streamed response body (downloads, server-sent events, undocumented answers).
-pub type ByteStream = progenitor_client::ByteStream;
+/// A streamed response body (downloads, server-sent events, undocumented answers): a
+/// [`Stream`] of chunks, each a [`Result`] (a failure part-way is an [`Error::Transport`] or
+/// [`Error::Timeout`]).
+pub struct ByteStream(Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>);
+
+impl std::fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ByteStream")
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0
+            .as_mut()
+            .poll_next(cx)
+            .map(|chunk| chunk.map(|r| r.map_err(Error::from)))
+    }
+}
 
 /// Builds a [`Hub`].
 #[derive(Debug, Default)]
@@ -220,20 +310,25 @@ impl HubBuilder {
         self
     }
 
-    /// The retry policy (default: 5 retries, exponential backoff with jitter).
+    /// The retry policy (default: 5 retries, exponential backoff with jitter); see
+    /// the [`retry` module](crate::retry) for what is retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
         self
     }
 
-    /// Connect timeout of the built-in HTTP client (default 10 s).
+    /// Connect timeout of the built-in HTTP clients (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = Some(d);
         self
     }
 
-    /// Read timeout (between bytes) of the built-in HTTP client (default 60 s). There is no
-    /// total timeout: it would cut large uploads and long listings.
+    /// Read timeout of the built-in HTTP clients (default 60 s): the longest wait for an
+    /// answer, and between two chunks of an answer's body. It never applies to sending a
+    /// body: a commit or an LFS upload that takes longer than this to send is not cut, and
+    /// the wait for its answer starts once the body is sent. There is no total timeout: it
+    /// would cut large uploads and long listings. With [`client`](Self::client), that
+    /// client's own timeouts apply instead, as it was configured.
     pub fn read_timeout(mut self, d: Duration) -> Self {
         self.read_timeout = Some(d);
         self
@@ -247,7 +342,9 @@ impl HubBuilder {
         self
     }
 
-    /// Builds the client. Fails on an endpoint that is not an absolute http(s) URL.
+    /// Builds the client. Fails with [`Error::InvalidInput`] on an endpoint that is not an
+    /// absolute http(s) URL, and on a token with bytes an HTTP header cannot carry (a newline,
+    /// a control character, non-ASCII): such a token is never silently left out.
     pub fn build(self) -> Result<Hub> {
         self.build_with_env(&config::process_env)
     }
@@ -264,25 +361,27 @@ impl HubBuilder {
             Some(explicit) => config::resolve_token(explicit, env),
             None => config::resolve_token(None, env),
         };
+        let authorization = token.as_ref().map(authorization_value).transpose()?;
         let user_agent = HeaderValue::from_str(&config::user_agent(env))
             .unwrap_or_else(|_| HeaderValue::from_static("hf-hub-api"));
-        let client = match self.client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                .read_timeout(self.read_timeout.unwrap_or(Duration::from_secs(60)))
-                .build()
-                .map_err(|e| Error::Transport {
-                    message: format!("cannot build the HTTP client: {e}"),
-                    maybe_sent: false,
-                    source: None,
-                })?,
+        let timeouts = Timeouts {
+            connect: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            read: self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
+        };
+        let (client, uploads) = match self.client {
+            Some(c) => (c, None),
+            None => (
+                http_client(timeouts, true, "HTTP client")?,
+                Some(http_client(timeouts, false, "HTTP client for uploads")?),
+            ),
         };
         let transport = Transport {
             endpoint: endpoint.clone(),
-            token,
+            authorization,
             retry: self.retry.unwrap_or_default(),
             user_agent,
+            timeouts,
+            uploads,
         };
         let base = endpoint.as_str().trim_end_matches('/').to_string();
         let raw = Client::new_with_client(&base, client, transport);
@@ -290,6 +389,49 @@ impl HubBuilder {
             inner: Arc::new(raw),
         })
     }
+}
+
+/// `Bearer <token>` as a sensitive header value, or [`Error::InvalidInput`] naming the first
+/// byte a header cannot carry (never the token itself).
+fn authorization_value(token: &Token) -> Result<HeaderValue> {
+    let text = format!("Bearer {}", token.expose());
+    let mut value = HeaderValue::from_str(&text).map_err(|_| {
+        let (at, byte) = token
+            .expose()
+            .bytes()
+            .enumerate()
+            .find(|(_, b)| !(b' '..=b'~').contains(b) && *b != b'\t')
+            .unwrap_or((0, 0));
+        Error::invalid(
+            "token",
+            "<redacted>",
+            format!(
+                "byte {at} (0x{byte:02x}) cannot be sent in an HTTP header; \
+                 is there a stray newline or a non-ASCII character in the token?"
+            ),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// A built-in HTTP client: with `timeouts.read` as its read timeout, or without one (for
+/// streamed bodies, whose answer wait [`streamed`] times instead).
+pub(crate) fn http_client(
+    timeouts: Timeouts,
+    with_read_timeout: bool,
+    what: &str,
+) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().connect_timeout(timeouts.connect);
+    if with_read_timeout {
+        builder = builder.read_timeout(timeouts.read);
+    }
+    builder.build().map_err(|e| Error::Transport {
+        message: format!("cannot build the {what}: {e}"),
+        maybe_sent: false,
+        idempotent: true,
+        source: None,
+    })
 }
 
 /// A client of the Hugging Face Hub.
@@ -338,48 +480,63 @@ impl Hub {
         self.transport().endpoint()
     }
 
-    /// Sends a hand-built request through the client's rules (token scoping, retries when
-    /// `retry_safe`, tracing) and maps an error status to [`Error`].
-    pub(crate) async fn send(
-        &self,
-        request: Request,
-        operation: &'static str,
-        retry_safe: bool,
-    ) -> Result<Response> {
+    /// Sends a hand-built request for `operation` through the client's rules (token scoping,
+    /// retries when the operation is safe to repeat, timeouts, tracing) and maps an error
+    /// status to [`Error`].
+    pub(crate) async fn send(&self, request: Request, operation: &'static str) -> Result<Response> {
+        let info = RequestInfo::of(operation, request.method().as_str());
         let response = self
             .transport()
-            .execute(self.http(), request, operation, retry_safe)
-            .await?;
-        check_status(response).await
+            .execute(self.http(), request, &info)
+            .await
+            .map_err(|e| Error::from(e).for_request(&info))?;
+        check_status(response, &info).await
     }
 }
 
-/// Turns an error status into [`Error::Hub`], reading the body.
-pub(crate) async fn check_status(response: Response) -> Result<Response> {
+/// Turns an error status into [`Error::Hub`], reading (a bounded part of) the body.
+pub(crate) async fn check_status(response: Response, info: &RequestInfo) -> Result<Response> {
     if response.status().is_success() {
         return Ok(response);
     }
-    Err(error_from_response(response).await)
+    Err(error_from_response(response, info).await)
 }
 
-async fn error_from_response(response: Response) -> Error {
+async fn error_from_response(response: Response, info: &RequestInfo) -> Error {
+    if response.extensions().get::<NoAnswer>().is_some() {
+        return Error::Timeout {
+            message: format!(
+                "no answer within the read timeout after sending the body of {}",
+                if info.operation.is_empty() {
+                    "the request"
+                } else {
+                    info.operation
+                }
+            ),
+            maybe_sent: true,
+            idempotent: info.idempotent,
+        };
+    }
     let status = response.status().as_u16();
     let headers: HeaderMap = response.headers().clone();
-    let body = response.bytes().await.unwrap_or_default();
-    crate::error::from_response_parts(status, &headers, &body)
+    let body = read_bounded(response, MAX_ERROR_BODY).await;
+    crate::error::from_response_parts(info, status, &headers, &body)
 }
 
-pub(crate) async fn map_error<T: DeserializeOwned>(
+async fn map_error<T: DeserializeOwned>(
     operation: &'static str,
     e: progenitor_client::Error<()>,
     decode: bool,
 ) -> Error {
     use progenitor_client::Error as P;
+    let info = RequestInfo::of_operation(operation);
     match e {
         P::InvalidRequest(reason) => Error::invalid("request", operation, reason),
-        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => e.into(),
+        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+            Error::from(e).for_request(&info)
+        }
         P::ErrorResponse(rv) => {
-            crate::error::from_response_parts(rv.status().as_u16(), rv.headers(), &[])
+            crate::error::from_response_parts(&info, rv.status().as_u16(), rv.headers(), &[])
         }
         P::InvalidResponsePayload(bytes, e) => {
             if decode {
@@ -391,17 +548,18 @@ pub(crate) async fn map_error<T: DeserializeOwned>(
                 }
             }
         }
-        P::UnexpectedResponse(r) => error_from_response(r).await,
+        P::UnexpectedResponse(r) => error_from_response(r, &info).await,
         P::Custom(message) => Error::Transport {
             message,
             maybe_sent: false,
+            idempotent: info.idempotent,
             source: None,
         },
     }
 }
 
-#[doc(hidden)]
-pub async fn finish_json<T: DeserializeOwned>(
+/// The answer of a generated JSON operation, or its error.
+pub(crate) async fn finish_json<T: DeserializeOwned>(
     operation: &'static str,
     r: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
 ) -> Result<T> {
@@ -411,8 +569,8 @@ pub async fn finish_json<T: DeserializeOwned>(
     }
 }
 
-#[doc(hidden)]
-pub async fn finish_empty(
+/// The answer of a generated operation without a body, or its error.
+pub(crate) async fn finish_empty(
     operation: &'static str,
     r: std::result::Result<ResponseValue<()>, progenitor_client::Error<()>>,
 ) -> Result<()> {
@@ -422,13 +580,24 @@ pub async fn finish_empty(
     }
 }
 
-#[doc(hidden)]
-pub async fn finish_bytes(
+/// The body of a generated operation answering bytes, or its error.
+pub(crate) async fn finish_bytes(
     operation: &'static str,
-    r: std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<()>>,
+    r: std::result::Result<
+        ResponseValue<progenitor_client::ByteStream>,
+        progenitor_client::Error<()>,
+    >,
 ) -> Result<ByteStream> {
     match r {
-        Ok(v) => Ok(v.into_inner()),
+        Ok(v) => Ok(ByteStream(v.into_inner().into_inner())),
         Err(e) => Err(map_error::<serde_json::Value>(operation, e, false).await),
     }
+}
+
+/// The error of a failed first page, for the paginator.
+pub(crate) async fn page_error<T: DeserializeOwned>(
+    operation: &'static str,
+    e: progenitor_client::Error<()>,
+) -> Error {
+    map_error::<T>(operation, e, true).await
 }

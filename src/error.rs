@@ -15,6 +15,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
+use crate::operations::{RequestInfo, Scope};
+
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -27,7 +29,7 @@ pub enum Error {
     InvalidInput {
         /// What the value is (e.g. "repo id", "path in repo").
         what: &'static str,
-        /// The offending value, as given.
+        /// The offending value, as given (never a credential: a bad token shows as `<redacted>`).
         value: String,
         /// Why it is invalid.
         reason: String,
@@ -40,17 +42,25 @@ pub enum Error {
     Transport {
         /// What failed, without any credential.
         message: String,
-        /// Whether the request may have reached the server (matters for commits).
+        /// Whether the request may have reached the server (false only when it certainly did
+        /// not: the connection was never made, or the request could not even be built).
         maybe_sent: bool,
+        /// Whether the request is safe to send again (it changes nothing, or the same thing
+        /// each time); false for the commit `POST` and any request not known to be safe.
+        idempotent: bool,
         /// The underlying error.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
-    /// The request timed out.
+    /// The request timed out: connecting, or waiting for (or reading) the answer.
     #[error("request timed out: {message}")]
     Timeout {
         /// What timed out.
         message: String,
+        /// Whether the request may have reached the server (false only for a connect timeout).
+        maybe_sent: bool,
+        /// Whether the request is safe to send again; see [`Error::Transport`].
+        idempotent: bool,
     },
     /// A successful answer whose body could not be decoded.
     #[error("cannot decode the Hub's answer at `{path}`: {message}")]
@@ -86,6 +96,9 @@ pub struct HubError {
     pub message: String,
     /// The `X-Request-Id` header, when present.
     pub request_id: Option<String>,
+    /// Whether the refused request is safe to send again (it changes nothing, or the same
+    /// thing each time); false for the commit `POST` and any request not known to be safe.
+    pub idempotent: bool,
 }
 
 impl std::fmt::Display for HubError {
@@ -102,6 +115,19 @@ impl std::fmt::Display for HubError {
 }
 
 /// The classes of Hub errors a caller may want to match on.
+///
+/// An `X-Error-Code` header decides when the Hub sends one. Without it, a 401 or 404 is
+/// classified by what the operation's path is about and by the message: the Hub answers
+/// 401 for a missing, private or gated repository alike (`{"error":"Invalid username or
+/// password."}` included), so a 401 on a repository's operation is [`RepoNotFound`]
+/// (as the official client reports it) and on any other operation [`Unauthorized`]; a 404
+/// is [`EntryNotFound`] on a file or folder operation (`…/tree/{rev}/{path}`),
+/// [`RevisionNotFound`] on a revision's, [`RepoNotFound`] on the repository's own.
+///
+/// [`RepoNotFound`]: HubErrorKind::RepoNotFound
+/// [`RevisionNotFound`]: HubErrorKind::RevisionNotFound
+/// [`EntryNotFound`]: HubErrorKind::EntryNotFound
+/// [`Unauthorized`]: HubErrorKind::Unauthorized
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HubErrorKind {
@@ -117,6 +143,8 @@ pub enum HubErrorKind {
     DisabledRepo,
     /// The token is invalid or expired.
     InvalidCredentials,
+    /// 401 on an operation that is not about a repository: it needs a token (or another one).
+    Unauthorized,
     /// The token is valid but not allowed to do this.
     Forbidden,
     /// Too many requests; wait before trying again.
@@ -124,12 +152,17 @@ pub enum HubErrorKind {
         /// How long the Hub asked us to wait, when it said.
         retry_after: Option<Duration>,
     },
+    /// 409 on anything but the commit: what the request would create already exists (a
+    /// repository, branch or tag) or clashes with the current state. Trying again gives the
+    /// same answer.
+    Conflict,
     /// 412: the commit's parent is no longer the head of the branch.
     CommitConflict {
         /// The parent commit the caller expected, when one was given.
         expected_parent: Option<String>,
     },
-    /// 409: another commit is in progress on this repository.
+    /// 409 on the commit `POST`: another commit is in progress on this repository. Nothing was
+    /// committed.
     CommitInProgress,
     /// Any other error status.
     Other,
@@ -141,23 +174,51 @@ impl Error {
         self.hub().map(|h| h.status)
     }
 
-    /// Whether trying the same request again later may succeed.
+    /// Whether sending the same request again later may succeed **and** cannot do harm.
     ///
-    /// True for timeouts, transport failures, and Hub answers with a retryable status
-    /// (408, 429, 500, 502, 503, 504) or a commit in progress (409). For a request that
-    /// is not idempotent (the commit POST), also check [`Error::Transport`]'s
-    /// `maybe_sent` before retrying: this method does not know what was sent.
+    /// - [`Error::Timeout`] and [`Error::Transport`]: when the request is safe to repeat
+    ///   (`idempotent`), or certainly never reached the server (`maybe_sent == false`). A
+    ///   timed-out or dropped commit `POST` is **not** retryable: the Hub may have created
+    ///   the commit.
+    /// - [`Error::Hub`]: answers the Hub gives before doing anything — 429
+    ///   ([`HubErrorKind::RateLimited`], wait `retry_after`) and 409 on the commit
+    ///   ([`HubErrorKind::CommitInProgress`]) — whatever the request; 408, 500, 502, 503 and
+    ///   504 only for a request safe to repeat. Never a [`HubErrorKind::Conflict`] or a
+    ///   [`HubErrorKind::CommitConflict`]: the same request gets the same answer.
+    /// - Never for invalid input, decode or local I/O errors.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Transport { .. } => true,
-            Error::Hub(h) => {
-                crate::retry::is_retryable_status(h.status)
-                    || matches!(
-                        h.kind,
-                        HubErrorKind::RateLimited { .. } | HubErrorKind::CommitInProgress
-                    )
+            Error::Timeout {
+                maybe_sent,
+                idempotent,
+                ..
             }
+            | Error::Transport {
+                maybe_sent,
+                idempotent,
+                ..
+            } => *idempotent || !*maybe_sent,
+            Error::Hub(h) => match h.kind {
+                HubErrorKind::RateLimited { .. } | HubErrorKind::CommitInProgress => true,
+                HubErrorKind::Conflict | HubErrorKind::CommitConflict { .. } => false,
+                _ => h.idempotent && crate::retry::is_retryable_status(h.status),
+            },
             Error::InvalidInput { .. } | Error::Decode { .. } | Error::Io { .. } => false,
+        }
+    }
+
+    /// Whether the server may have received the whole request (and so may have acted on it).
+    ///
+    /// True for every answer ([`Error::Hub`], [`Error::Decode`]); for [`Error::Timeout`] and
+    /// [`Error::Transport`], their `maybe_sent`; false for [`Error::InvalidInput`] (raised
+    /// before sending) and [`Error::Io`] (a local source failed: the body was cut short, and
+    /// the Hub does not act on an incomplete body). Check it before repeating a request
+    /// that is not idempotent, such as a commit.
+    pub fn may_have_reached_server(&self) -> bool {
+        match self {
+            Error::Hub(_) | Error::Decode { .. } => true,
+            Error::Timeout { maybe_sent, .. } | Error::Transport { maybe_sent, .. } => *maybe_sent,
+            Error::InvalidInput { .. } | Error::Io { .. } => false,
         }
     }
 
@@ -194,6 +255,18 @@ impl Error {
             source,
         }
     }
+
+    /// This error, marked as one of a request that is (or is not) safe to send again.
+    pub(crate) fn for_request(mut self, info: &RequestInfo) -> Self {
+        match &mut self {
+            Error::Timeout { idempotent, .. } | Error::Transport { idempotent, .. } => {
+                *idempotent = info.idempotent;
+            }
+            Error::Hub(h) => h.idempotent = info.idempotent,
+            _ => {}
+        }
+        self
+    }
 }
 
 impl From<HubError> for Error {
@@ -205,32 +278,64 @@ impl From<HubError> for Error {
 /// How many characters of a non-JSON body an error message keeps.
 const MAX_BODY_CHARS: usize = 500;
 
+/// The most bytes of an error answer's body that are read (the rest is never downloaded).
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// The exact `X-Error-Message` the Hub sends for a disabled repository.
 const DISABLED_MESSAGE: &str = "Access to this resource is disabled.";
 
-/// Maps an error answer (status, headers, body) to an [`Error::Hub`].
+/// Reads at most `limit` bytes of a body (an error answer's: enough for any message, and a
+/// huge or endless body costs nothing more); a failure part-way keeps what was read.
+pub(crate) async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
+}
+
+/// Maps an error answer (status, headers, body) of the request `info` describes to an
+/// [`Error::Hub`].
 ///
 /// Never panics, whatever the bytes. For 412 the kind is
 /// `CommitConflict { expected_parent: None }`: the caller fills in the parent it sent.
-pub(crate) fn from_response_parts(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+pub(crate) fn from_response_parts(
+    info: &RequestInfo,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
     let code = header_text(headers, "x-error-code");
     let message = header_text(headers, "x-error-message")
         .or_else(|| message_from_body(body))
         .unwrap_or_default();
     let request_id =
         header_text(headers, "x-request-id").or_else(|| header_text(headers, "x-amzn-trace-id"));
-    let kind = classify(status, code.as_deref(), &message, headers);
+    let kind = classify(info, status, code.as_deref(), &message, headers);
     Error::from(HubError {
         kind,
         status,
         code,
         message,
         request_id,
+        idempotent: info.idempotent,
     })
 }
 
-/// Classifies an error answer; see [`from_response_parts`].
-fn classify(status: u16, code: Option<&str>, message: &str, headers: &HeaderMap) -> HubErrorKind {
+/// Classifies an error answer; see [`from_response_parts`] and [`HubErrorKind`].
+fn classify(
+    info: &RequestInfo,
+    status: u16,
+    code: Option<&str>,
+    message: &str,
+    headers: &HeaderMap,
+) -> HubErrorKind {
     if message.trim().eq_ignore_ascii_case(DISABLED_MESSAGE) {
         return HubErrorKind::DisabledRepo;
     }
@@ -247,10 +352,21 @@ fn classify(status: u16, code: Option<&str>, message: &str, headers: &HeaderMap)
         _ => {}
     }
     match status {
-        // The Hub hides private, gated and missing repositories alike behind 401.
-        401 => HubErrorKind::RepoNotFound,
+        401 => match says_not_found(message) {
+            Some(kind) => kind,
+            // The Hub hides private, gated and missing repositories alike behind 401.
+            None if info.scope.is_repo() => HubErrorKind::RepoNotFound,
+            None => HubErrorKind::Unauthorized,
+        },
         403 => HubErrorKind::Forbidden,
-        409 => HubErrorKind::CommitInProgress,
+        404 => says_not_found(message).unwrap_or(match info.scope {
+            Scope::Path => HubErrorKind::EntryNotFound,
+            Scope::Revision => HubErrorKind::RevisionNotFound,
+            Scope::Repo => HubErrorKind::RepoNotFound,
+            Scope::RepoItem | Scope::Account => HubErrorKind::Other,
+        }),
+        409 if info.commit => HubErrorKind::CommitInProgress,
+        409 => HubErrorKind::Conflict,
         412 => HubErrorKind::CommitConflict {
             expected_parent: None,
         },
@@ -261,19 +377,35 @@ fn classify(status: u16, code: Option<&str>, message: &str, headers: &HeaderMap)
     }
 }
 
-/// Whether a 401's message says the credentials themselves are bad.
+/// Whether a 401's message says the credentials themselves are bad. (Not "Invalid username
+/// or password.": the Hub says that for a missing repository requested without a token.)
 fn says_invalid_credentials(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     [
         "invalid credentials",
         "invalid token",
-        "invalid username or password",
         "token is expired",
         "token has expired",
         "expired token",
     ]
     .iter()
     .any(|needle| lower.contains(needle))
+}
+
+/// The kind a not-found message names, when it names one: `Repository not found`,
+/// `Invalid rev id: x` / `Revision not found`, `x does not exist on "main"` / `Entry not found`.
+fn says_not_found(message: &str) -> Option<HubErrorKind> {
+    let lower = message.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if has(&["repository not found", "repo not found"]) {
+        Some(HubErrorKind::RepoNotFound)
+    } else if has(&["revision not found", "invalid rev id", "unknown revision"]) {
+        Some(HubErrorKind::RevisionNotFound)
+    } else if has(&["entry not found", "does not exist on ", "file not found"]) {
+        Some(HubErrorKind::EntryNotFound)
+    } else {
+        None
+    }
 }
 
 /// A header's value as text (lossy for non-UTF-8 bytes), trimmed; `None` when absent or blank.
@@ -376,6 +508,8 @@ impl From<reqwest::Error> for Error {
             };
             return Error::Timeout {
                 message: format!("{phase}{target}").trim_end().to_owned(),
+                maybe_sent: !e.is_connect(),
+                idempotent: false,
             };
         }
         let (what, maybe_sent) = if e.is_builder() {
@@ -396,6 +530,7 @@ impl From<reqwest::Error> for Error {
         Error::Transport {
             message: format!("{what}{target}").trim_end().to_owned(),
             maybe_sent,
+            idempotent: false,
             source: Some(Box::new(e.without_url())),
         }
     }
@@ -418,6 +553,21 @@ mod tests {
         map
     }
 
+    /// An answer to a request nothing is known about (not about a repository, not safe to repeat).
+    fn parts(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+        from_response_parts(&RequestInfo::UNKNOWN, status, headers, body)
+    }
+
+    /// An answer to `operation` of the table.
+    fn answer(operation: &'static str, method: &str, status: u16, body: &str) -> Error {
+        from_response_parts(
+            &RequestInfo::of(operation, method),
+            status,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
     fn hub(e: &Error) -> &HubError {
         e.hub().expect("a Hub error")
     }
@@ -435,7 +585,7 @@ mod tests {
             ("SomethingNew", 403, HubErrorKind::Forbidden),
         ];
         for (code, status, kind) in cases {
-            let e = from_response_parts(status, &headers(&[("X-Error-Code", code)]), b"");
+            let e = parts(status, &headers(&[("X-Error-Code", code)]), b"");
             assert_eq!(e.kind(), Some(&kind), "{code} {status}");
             assert_eq!(hub(&e).code.as_deref(), Some(code));
             assert_eq!(e.status(), Some(status));
@@ -445,9 +595,9 @@ mod tests {
     #[test]
     fn status_without_code_maps_to_kinds() {
         let cases = [
-            (401, HubErrorKind::RepoNotFound),
+            (401, HubErrorKind::Unauthorized),
             (403, HubErrorKind::Forbidden),
-            (409, HubErrorKind::CommitInProgress),
+            (409, HubErrorKind::Conflict),
             (
                 412,
                 HubErrorKind::CommitConflict {
@@ -460,7 +610,7 @@ mod tests {
             (500, HubErrorKind::Other),
         ];
         for (status, kind) in cases {
-            let e = from_response_parts(status, &HeaderMap::new(), b"");
+            let e = parts(status, &HeaderMap::new(), b"");
             assert_eq!(e.kind(), Some(&kind), "{status}");
             assert_eq!(hub(&e).code, None);
             assert_eq!(hub(&e).message, "");
@@ -469,13 +619,13 @@ mod tests {
 
     #[test]
     fn disabled_repo_from_message() {
-        let e = from_response_parts(
+        let e = parts(
             403,
             &headers(&[("X-Error-Message", "Access to this resource is disabled.")]),
             b"",
         );
         assert_eq!(e.kind(), Some(&HubErrorKind::DisabledRepo));
-        let e = from_response_parts(
+        let e = parts(
             404,
             &headers(&[
                 ("X-Error-Code", "RepoNotFound"),
@@ -491,48 +641,56 @@ mod tests {
         for msg in [
             "Invalid credentials in Authorization header",
             "invalid token",
-            "Invalid username or password.",
+            "Token is expired",
         ] {
-            let e = from_response_parts(401, &headers(&[("X-Error-Message", msg)]), b"");
+            let e = parts(401, &headers(&[("X-Error-Message", msg)]), b"");
             assert_eq!(e.kind(), Some(&HubErrorKind::InvalidCredentials), "{msg}");
             assert_eq!(hub(&e).message, msg);
         }
         // From the body too.
-        let e = from_response_parts(
+        let e = parts(
             401,
             &HeaderMap::new(),
             br#"{"error":"Invalid credentials in Authorization header"}"#,
         );
         assert_eq!(e.kind(), Some(&HubErrorKind::InvalidCredentials));
         // Other 401 messages mean "not found or no access".
-        let e = from_response_parts(
+        let e = parts(
             401,
             &headers(&[("X-Error-Message", "Repository not found")]),
             b"",
         );
         assert_eq!(e.kind(), Some(&HubErrorKind::RepoNotFound));
+        // "Invalid username or password." is what the Hub says for a missing repository asked
+        // for without a token: not a statement about credentials.
+        let e = parts(
+            401,
+            &HeaderMap::new(),
+            br#"{"error":"Invalid username or password."}"#,
+        );
+        assert_eq!(e.kind(), Some(&HubErrorKind::Unauthorized));
         // A 403 saying "invalid token" stays Forbidden.
-        let e = from_response_parts(403, &headers(&[("X-Error-Message", "invalid token")]), b"");
+        let e = parts(403, &headers(&[("X-Error-Message", "invalid token")]), b"");
         assert_eq!(e.kind(), Some(&HubErrorKind::Forbidden));
     }
 
     #[test]
     fn rate_limit_wait() {
-        let e = from_response_parts(429, &headers(&[("Retry-After", "7")]), b"");
+        let e = parts(429, &headers(&[("Retry-After", "7")]), b"");
         assert_eq!(
             e.kind(),
             Some(&HubErrorKind::RateLimited {
                 retry_after: Some(Duration::from_secs(7))
             })
         );
-        let e = from_response_parts(429, &headers(&[("RateLimit", "\"api\";r=0;t=55")]), b"");
+        let e = parts(429, &headers(&[("RateLimit", "\"api\";r=0;t=55")]), b"");
         assert_eq!(
             e.kind(),
             Some(&HubErrorKind::RateLimited {
                 retry_after: Some(Duration::from_secs(55))
             })
         );
-        let e = from_response_parts(429, &headers(&[("Retry-After", "soon")]), b"");
+        let e = parts(429, &headers(&[("Retry-After", "soon")]), b"");
         assert_eq!(
             e.kind(),
             Some(&HubErrorKind::RateLimited { retry_after: None })
@@ -543,41 +701,41 @@ mod tests {
     #[test]
     fn message_sources_in_order() {
         // Header wins over body.
-        let e = from_response_parts(
+        let e = parts(
             400,
             &headers(&[("X-Error-Message", "from header")]),
             br#"{"error":"from body"}"#,
         );
         assert_eq!(hub(&e).message, "from header");
         // JSON string.
-        let e = from_response_parts(400, &HeaderMap::new(), br#"{"error":"from body"}"#);
+        let e = parts(400, &HeaderMap::new(), br#"{"error":"from body"}"#);
         assert_eq!(hub(&e).message, "from body");
         // JSON array of strings.
-        let e = from_response_parts(400, &HeaderMap::new(), br#"{"error":["a","b"]}"#);
+        let e = parts(400, &HeaderMap::new(), br#"{"error":["a","b"]}"#);
         assert_eq!(hub(&e).message, "a; b");
         // JSON without `error`: the text.
-        let e = from_response_parts(400, &HeaderMap::new(), br#"{"detail":"x"}"#);
+        let e = parts(400, &HeaderMap::new(), br#"{"detail":"x"}"#);
         assert_eq!(hub(&e).message, r#"{"detail":"x"}"#);
         // Plain text, trimmed.
-        let e = from_response_parts(502, &HeaderMap::new(), b"  Bad Gateway\n");
+        let e = parts(502, &HeaderMap::new(), b"  Bad Gateway\n");
         assert_eq!(hub(&e).message, "Bad Gateway");
     }
 
     #[test]
     fn long_bodies_are_truncated_on_char_boundaries() {
         let body = "é".repeat(2000);
-        let e = from_response_parts(500, &HeaderMap::new(), body.as_bytes());
+        let e = parts(500, &HeaderMap::new(), body.as_bytes());
         let msg = &hub(&e).message;
         assert_eq!(msg.chars().count(), MAX_BODY_CHARS + 1);
         assert!(msg.ends_with('…'));
         let body = "x".repeat(MAX_BODY_CHARS);
-        let e = from_response_parts(500, &HeaderMap::new(), body.as_bytes());
+        let e = parts(500, &HeaderMap::new(), body.as_bytes());
         assert_eq!(hub(&e).message, body);
     }
 
     #[test]
     fn request_id_and_display() {
-        let e = from_response_parts(
+        let e = parts(
             404,
             &headers(&[
                 ("X-Error-Code", "EntryNotFound"),
@@ -615,7 +773,7 @@ mod tests {
                 map.insert("ratelimit", v);
             }
             let status = [400u16, 401, 403, 404, 409, 412, 429, 500][round % 8];
-            let e = from_response_parts(status, &map, &body);
+            let e = parts(status, &map, &body);
             let _ = e.to_string();
         }
         // Non-UTF-8 header bytes are read lossily.
@@ -624,31 +782,63 @@ mod tests {
             "x-error-message",
             HeaderValue::from_bytes(b"caf\xc3\xa9 \xff").unwrap(),
         );
-        let e = from_response_parts(400, &map, b"\xff\xfe");
+        let e = parts(400, &map, b"\xff\xfe");
         assert!(hub(&e).message.starts_with("café"));
     }
 
     #[test]
     fn retryable() {
-        for status in [408, 429, 500, 502, 503, 504, 409] {
-            assert!(
-                from_response_parts(status, &HeaderMap::new(), b"").is_retryable(),
-                "{status}"
-            );
+        let safe = RequestInfo::of("whoami", "GET");
+        let unsafe_post = RequestInfo::of("create_repo", "POST");
+        let commit = RequestInfo::of("create_commit", "POST");
+        let none = HeaderMap::new();
+        for status in [408, 429, 500, 502, 503, 504] {
+            let e = from_response_parts(&safe, status, &none, b"");
+            assert!(e.is_retryable(), "{status}");
+            assert!(e.may_have_reached_server());
         }
-        for status in [400, 401, 403, 404, 412, 413] {
-            assert!(
-                !from_response_parts(status, &HeaderMap::new(), b"").is_retryable(),
-                "{status}"
-            );
+        for status in [400, 401, 403, 404, 409, 412, 413] {
+            let e = from_response_parts(&safe, status, &none, b"");
+            assert!(!e.is_retryable(), "{status}");
         }
-        assert!(
-            Error::Timeout {
-                message: "x".into()
+        // A request that is not safe to repeat: only refusals made before doing anything.
+        for info in [&unsafe_post, &commit] {
+            for status in [408, 500, 502, 503, 504] {
+                let e = from_response_parts(info, status, &none, b"");
+                assert!(!e.is_retryable(), "{} {status}", info.operation);
             }
-            .is_retryable()
-        );
+            assert!(from_response_parts(info, 429, &none, b"").is_retryable());
+        }
+        // 409: a conflict is final, a commit in progress is worth waiting for.
+        let e = from_response_parts(&unsafe_post, 409, &none, b"");
+        assert_eq!(e.kind(), Some(&HubErrorKind::Conflict));
+        assert!(!e.is_retryable());
+        let e = from_response_parts(&commit, 409, &none, b"");
+        assert_eq!(e.kind(), Some(&HubErrorKind::CommitInProgress));
+        assert!(e.is_retryable());
+
+        // Timeouts and transport errors: safe requests, or requests never sent.
+        let timeout = |maybe_sent, idempotent| Error::Timeout {
+            message: "x".into(),
+            maybe_sent,
+            idempotent,
+        };
+        assert!(timeout(true, true).is_retryable());
+        assert!(timeout(false, false).is_retryable());
+        assert!(!timeout(true, false).is_retryable());
+        assert!(timeout(true, false).may_have_reached_server());
+        assert!(!timeout(false, true).may_have_reached_server());
+        let transport = Error::Transport {
+            message: "x".into(),
+            maybe_sent: true,
+            idempotent: false,
+            source: None,
+        };
+        assert!(!transport.is_retryable());
+        assert!(transport.for_request(&safe).is_retryable());
+
         assert!(!Error::invalid("repo id", "a", "b").is_retryable());
+        assert!(!Error::invalid("repo id", "a", "b").may_have_reached_server());
         assert!(
             !Error::Decode {
                 path: ".".into(),
@@ -658,6 +848,116 @@ mod tests {
         );
         assert_eq!(Error::invalid("repo id", "a", "b").status(), None);
         assert_eq!(Error::invalid("repo id", "a", "b").kind(), None);
+    }
+
+    #[test]
+    fn the_hubs_real_answers_are_classified_by_operation() {
+        // (operation, method, status, body, kind, retryable)
+        let cases = [
+            (
+                "create_repo",
+                "POST",
+                409,
+                r#"{"error":"You already created this space repo","url":"https://huggingface.co/spaces/user/tmp_test_space"}"#,
+                HubErrorKind::Conflict,
+                false,
+            ),
+            (
+                "create_repo_branch",
+                "POST",
+                409,
+                r#"{"error":"Reference already exists"}"#,
+                HubErrorKind::Conflict,
+                false,
+            ),
+            (
+                "create_commit",
+                "POST",
+                409,
+                r#"{"error":"Another commit operation is in progress"}"#,
+                HubErrorKind::CommitInProgress,
+                true,
+            ),
+            (
+                "get_space_variables",
+                "GET",
+                401,
+                r#"{"error":"Invalid username or password."}"#,
+                HubErrorKind::RepoNotFound,
+                false,
+            ),
+            (
+                "whoami",
+                "GET",
+                401,
+                r#"{"error":"Invalid username or password."}"#,
+                HubErrorKind::Unauthorized,
+                false,
+            ),
+            (
+                "whoami",
+                "GET",
+                401,
+                r#"{"error":"Invalid credentials in Authorization header"}"#,
+                HubErrorKind::InvalidCredentials,
+                false,
+            ),
+            (
+                "list_repo_tree",
+                "GET",
+                404,
+                r#"{"error":"additional_chat_templates does not exist on \"main\""}"#,
+                HubErrorKind::EntryNotFound,
+                false,
+            ),
+            (
+                "list_repo_tree",
+                "GET",
+                404,
+                r#"{"error":"Repository not found"}"#,
+                HubErrorKind::RepoNotFound,
+                false,
+            ),
+            (
+                "list_repo_tree",
+                "GET",
+                404,
+                r#"{"error":"Invalid rev id: nope"}"#,
+                HubErrorKind::RevisionNotFound,
+                false,
+            ),
+            (
+                "list_repo_tree",
+                "GET",
+                404,
+                "",
+                HubErrorKind::EntryNotFound,
+                false,
+            ),
+            (
+                "create_commit",
+                "POST",
+                404,
+                "",
+                HubErrorKind::RevisionNotFound,
+                false,
+            ),
+            (
+                "create_commit",
+                "POST",
+                500,
+                "boom",
+                HubErrorKind::Other,
+                false,
+            ),
+            ("whoami", "GET", 404, "", HubErrorKind::Other, false),
+        ];
+        for (op, method, status, body, kind, retryable) in cases {
+            let e = answer(op, method, status, body);
+            assert_eq!(e.kind(), Some(&kind), "{op} {status} {body}");
+            assert_eq!(e.status(), Some(status));
+            assert_eq!(e.is_retryable(), retryable, "{op} {status} {body}");
+        }
     }
 
     #[test]
@@ -747,11 +1047,15 @@ mod tests {
             .build()
             .expect_err("bad URL");
         match Error::from(err) {
-            Error::Transport {
-                maybe_sent, source, ..
+            ref e @ Error::Transport {
+                maybe_sent,
+                ref source,
+                ..
             } => {
                 assert!(!maybe_sent);
                 assert!(source.is_some());
+                // Never sent: safe to try again whatever the request.
+                assert!(e.is_retryable());
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -802,13 +1106,23 @@ mod tests {
             .unwrap_err();
         let e = Error::from(err);
         match &e {
-            Error::Timeout { message } => {
+            Error::Timeout {
+                message,
+                maybe_sent,
+                ..
+            } => {
                 assert!(message.contains("/slow"), "{message}");
                 assert!(!message.contains("hf_secret"), "{message}");
+                assert!(maybe_sent, "the request was written before the wait");
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(e.is_retryable());
+        // A GET is safe to send again; an unknown request is not.
+        assert!(!e.is_retryable());
+        assert!(
+            e.for_request(&RequestInfo::of("whoami", "GET"))
+                .is_retryable()
+        );
         hold.abort();
     }
 }

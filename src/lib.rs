@@ -19,12 +19,13 @@ pub mod client;
 pub mod commit;
 pub mod config;
 pub mod error;
-pub mod link;
+mod link;
 pub mod operations;
 pub mod pagination;
 pub use generated::requests;
 pub mod repo;
 pub mod retry;
+mod streamed;
 
 pub use client::{ByteStream, Hub, HubBuilder};
 pub use commit::{CommitBuilder, CommitInfo, Phase, ProgressEvent, ProgressObserver};

@@ -6,7 +6,8 @@
 //! page ahead); dropping the stream stops everything.
 //!
 //! Guards:
-//! - a next URL already visited ends the stream with [`Error::Decode`] (a loop);
+//! - a next URL already visited (the first page's included) ends the stream with
+//!   [`Error::Decode`] (a loop);
 //! - a next URL on another origin than the configured endpoint is **refused** (an error),
 //!   never followed — not even without the token: a list that continues elsewhere is not
 //!   one we can vouch for;
@@ -41,7 +42,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::Hub;
-use crate::client::map_error;
+use crate::client::{PAGE_URL_HEADER, page_error};
 use crate::error::{Error, Result};
 use crate::link;
 
@@ -50,6 +51,8 @@ use crate::link;
 pub struct Page<T> {
     items: Vec<T>,
     next: Option<Url>,
+    /// The URL this page was fetched from (after redirects), when known.
+    url: Option<Url>,
 }
 
 impl<T> Page<T> {
@@ -126,8 +129,9 @@ impl Drop for Prefetched {
 }
 
 impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
-    #[doc(hidden)]
-    pub fn new(
+    /// A paginator whose first page is fetched by `first` (the generated call, with the
+    /// caller's query parameters).
+    pub(crate) fn new(
         hub: Hub,
         operation: &'static str,
         first: impl FnOnce(Hub) -> BoxFuture<'static, Result<Page<T>>> + Send + 'static,
@@ -186,9 +190,12 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                 let fetched: Result<Fetched<T>> = match state {
                     State::Done => return None,
                     State::Fail(e) => return Some((Err(e), (State::Done, seen, hub))),
-                    State::Start(Start::First(first)) => {
-                        first(hub.clone()).await.map(Fetched::Page)
-                    }
+                    State::Start(Start::First(first)) => first(hub.clone()).await.map(|page| {
+                        if let Some(url) = &page.url {
+                            seen.insert(url.as_str().to_string());
+                        }
+                        Fetched::Page(page)
+                    }),
                     State::Start(Start::Resume(url)) | State::Next(url) => {
                         seen.insert(url.as_str().to_string());
                         fetch_raw(&hub, operation, url).await.map(Fetched::Raw)
@@ -198,6 +205,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                         Err(e) => Err(Error::Transport {
                             message: format!("the page fetch did not finish: {e}"),
                             maybe_sent: true,
+                            idempotent: true,
                             source: None,
                         }),
                     },
@@ -232,6 +240,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                     Fetched::Raw(r) => crate::error::decode::<Vec<T>>(&r.body).map(|items| Page {
                         items,
                         next: r.next,
+                        url: Some(r.url),
                     }),
                 };
                 match page {
@@ -279,10 +288,11 @@ fn guard_next(hub: &Hub, url: &Url, seen: &HashSet<String>) -> Result<()> {
     Ok(())
 }
 
-/// A page's body, not yet decoded, and its next link.
+/// A page's body, not yet decoded, its next link and its own URL.
 struct RawPage {
     body: bytes::Bytes,
     next: Option<Url>,
+    url: Url,
 }
 
 enum Fetched<T> {
@@ -295,27 +305,39 @@ async fn fetch_raw(hub: &Hub, operation: &'static str, url: Url) -> Result<RawPa
     request
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
-    let response = hub.send(request, operation, true).await?;
+    let response = hub.send(request, operation).await?;
+    // A relative link resolves against the URL the page came from (after redirects).
+    let url = response.url().clone();
     let next = link::next_url(response.headers(), &url)?;
-    let body = response.bytes().await?;
-    Ok(RawPage { body, next })
+    let body = response.bytes().await.map_err(|e| {
+        Error::from(e).for_request(&crate::operations::RequestInfo::of(operation, "GET"))
+    })?;
+    Ok(RawPage { body, next, url })
 }
 
-#[doc(hidden)]
-pub async fn first_page<T: DeserializeOwned>(
+/// The first page, from the generated call's answer: its next link is resolved against the
+/// URL the page came from (the client records it in [`PAGE_URL_HEADER`]), never against the
+/// endpoint.
+pub(crate) async fn first_page<T: DeserializeOwned>(
     hub: &Hub,
     operation: &'static str,
     r: std::result::Result<ResponseValue<Vec<T>>, progenitor_client::Error<()>>,
 ) -> Result<Page<T>> {
     match r {
         Ok(v) => {
-            // The Hub sends absolute links; a relative one is resolved against the endpoint.
-            let next = link::next_url(v.headers(), hub.endpoint())?;
+            let url = v
+                .headers()
+                .get(PAGE_URL_HEADER)
+                .and_then(|u| u.to_str().ok())
+                .and_then(|u| Url::parse(u).ok());
+            let base = url.as_ref().unwrap_or(hub.endpoint());
+            let next = link::next_url(v.headers(), base)?;
             Ok(Page {
                 items: v.into_inner(),
                 next,
+                url,
             })
         }
-        Err(e) => Err(map_error::<Vec<T>>(operation, e, true).await),
+        Err(e) => Err(page_error::<Vec<T>>(operation, e).await),
     }
 }

@@ -1,9 +1,17 @@
-//! When and how long to wait before trying a request again.
+//! When and how long to wait before trying a request again: the crate's one retry engine.
 //!
 //! The defaults follow the official Python client: up to 5 retries on 408, 429, 500,
-//! 502, 503 and 504, timeouts and connection errors, waiting 1, 2, 4, 8… seconds, and
-//! on 429 waiting for the rate-limit window to reset. Never retry the commit POST
-//! after it may have reached the server: it is not idempotent.
+//! 502, 503 and 504, timeouts and connection errors, waiting 1, 2, 4, 8… seconds (plus up
+//! to 25 % jitter), and on 429 or 503 waiting for the rate-limit window to reset
+//! (`Retry-After` or the `ratelimit` header's `t`, plus 1 s). A server wait longer than
+//! [`RetryPolicy::max_delay`] is not shortened: the request is not tried again early, and
+//! the caller gets the answer ([`HubErrorKind::RateLimited`](crate::HubErrorKind::RateLimited)
+//! with its `retry_after`).
+//!
+//! Every retried request goes through the same engine and the client's policy: the Hub's
+//! requests that are safe to repeat (GET/HEAD, preupload, paths-info, list pages, the LFS
+//! batch and verify calls) and the object-storage requests of LFS uploads (part and whole
+//! `PUT`s, the multipart completion). The commit `POST` is never retried.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,7 +72,8 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the longest single wait, including waits the server asks for.
+    /// Sets the longest single wait. A server asking for a longer one (`Retry-After`,
+    /// `ratelimit`) is not retried: its answer is returned.
     #[must_use]
     pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
         self.max_delay = max_delay;
@@ -113,33 +122,126 @@ impl RetryPolicy {
     /// How long to wait before retry number `attempt + 1` (`attempt` = retries already
     /// made, 0 before the first retry).
     ///
-    /// On 429 or 503 with a `Retry-After` or `ratelimit` header, that wait plus 1 s;
-    /// otherwise `base_delay * 2^attempt` plus up to 25 % jitter. Always capped by
-    /// `max_delay`.
+    /// On 429 or 503 with a `Retry-After` or `ratelimit` header, that wait plus 1 s, or
+    /// `None` when the server asks for more than `max_delay` (no early retry); otherwise
+    /// `base_delay * 2^attempt` plus up to 25 % jitter, capped by `max_delay`.
+    #[cfg(test)]
     pub(crate) fn delay_for(
         &self,
         attempt: u32,
         status: Option<u16>,
         headers: Option<&HeaderMap>,
-    ) -> Duration {
-        let hint = match (status, headers) {
-            (Some(429 | 503), Some(h)) => server_wait_hint(h),
-            _ => None,
-        };
-        self.delay_with(attempt, hint, jitter_fraction())
+    ) -> Option<Duration> {
+        self.delay_with(attempt, hint_for(status, headers), jitter_fraction())
     }
 
     /// [`delay_for`](Self::delay_for) with the server's hint already read and the
     /// jitter given (`jitter` in `[0, 1)`).
-    fn delay_with(&self, attempt: u32, hint: Option<Duration>, jitter: f64) -> Duration {
+    fn delay_with(&self, attempt: u32, hint: Option<Duration>, jitter: f64) -> Option<Duration> {
         if let Some(wait) = hint {
-            return wait.saturating_add(SERVER_WAIT_MARGIN).min(self.max_delay);
+            if wait > self.max_delay {
+                tracing::debug!(
+                    ?wait,
+                    max_delay = ?self.max_delay,
+                    "not retrying: the server asks for a longer wait than the policy allows"
+                );
+                return None;
+            }
+            return Some(wait.saturating_add(SERVER_WAIT_MARGIN));
         }
         let factor = 2u32.saturating_pow(attempt);
         let nominal = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let jitter = jitter.clamp(0.0, 1.0);
         let extra = nominal.mul_f64(jitter / 4.0);
-        nominal.saturating_add(extra).min(self.max_delay)
+        Some(nominal.saturating_add(extra).min(self.max_delay))
+    }
+}
+
+/// The wait the server asks for with this answer: only 429 and 503 carry one.
+fn hint_for(status: Option<u16>, headers: Option<&HeaderMap>) -> Option<Duration> {
+    match (status, headers) {
+        (Some(429 | 503), Some(h)) => server_wait_hint(h),
+        _ => None,
+    }
+}
+
+/// What one try of a request gave, as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Done: a success, or a failure that trying again would not fix.
+    Final,
+    /// A failure that may pass: a retryable status (with the wait the server asked for) or
+    /// a timeout or connection error (`status: None`).
+    Retry {
+        /// The status answered, if any.
+        status: Option<u16>,
+        /// The wait the server asked for (`Retry-After`, `ratelimit`), if any.
+        hint: Option<Duration>,
+    },
+}
+
+impl Verdict {
+    /// The verdict on an answer: [`Verdict::Retry`] for 408, 429 and 5xx statuses worth
+    /// another try, else [`Verdict::Final`].
+    pub(crate) fn of_answer(status: u16, headers: &HeaderMap) -> Verdict {
+        if is_retryable_status(status) {
+            Verdict::Retry {
+                status: Some(status),
+                hint: hint_for(Some(status), Some(headers)),
+            }
+        } else {
+            Verdict::Final
+        }
+    }
+
+    /// The verdict on a failed send: timeouts and connection errors may pass.
+    pub(crate) fn of_send_error(e: &reqwest::Error) -> Verdict {
+        if e.is_connect() || e.is_timeout() || e.is_request() {
+            Verdict::Retry {
+                status: None,
+                hint: None,
+            }
+        } else {
+            Verdict::Final
+        }
+    }
+}
+
+/// Tries `attempt` until `verdict` says it is final or `policy` allows no more tries (then
+/// the last outcome is returned as it is); returns the outcome and the number of tries.
+///
+/// The one loop every retried request of the crate goes through. `attempt` builds and sends
+/// a fresh request each time (a streamed body is opened again).
+pub(crate) async fn run<T, F, Fut>(
+    policy: RetryPolicy,
+    what: &str,
+    mut attempt: F,
+    verdict: impl Fn(&T) -> Verdict,
+) -> (T, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut state = RetryState::new(policy);
+    let mut tries: u32 = 0;
+    loop {
+        let outcome = attempt().await;
+        tries += 1;
+        let Verdict::Retry { status, hint } = verdict(&outcome) else {
+            return (outcome, tries);
+        };
+        let Some(delay) = state.next_delay_hinted(hint) else {
+            return (outcome, tries);
+        };
+        tracing::debug!(
+            what,
+            ?status,
+            tries,
+            delay_ms = delay.as_millis() as u64,
+            "retrying"
+        );
+        drop(outcome);
+        tokio::time::sleep(delay).await;
     }
 }
 
@@ -308,15 +410,23 @@ impl RetryState {
     /// and headers: the wait before the next try, recorded as spent, or `None` when
     /// the policy allows no more tries. The caller decides whether the failure is
     /// retryable at all.
+    #[cfg(test)]
     pub(crate) fn next_delay(
         &mut self,
         status: Option<u16>,
         headers: Option<&HeaderMap>,
     ) -> Option<Duration> {
+        self.next_delay_hinted(hint_for(status, headers))
+    }
+
+    /// [`next_delay`](Self::next_delay) with the server's wait already read.
+    pub(crate) fn next_delay_hinted(&mut self, hint: Option<Duration>) -> Option<Duration> {
         if !self.may_retry() {
             return None;
         }
-        let delay = self.policy.delay_for(self.retries, status, headers);
+        let delay = self
+            .policy
+            .delay_with(self.retries, hint, jitter_fraction())?;
         self.take(delay)
     }
 
@@ -336,7 +446,7 @@ impl RetryState {
         };
         let delay = self
             .policy
-            .delay_with(self.retries, hint, jitter_fraction());
+            .delay_with(self.retries, hint, jitter_fraction())?;
         self.take(delay)
     }
 
@@ -366,6 +476,20 @@ impl RetryState {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    impl RetryPolicy {
+        fn delay_with_some(&self, attempt: u32, hint: Option<Duration>, jitter: f64) -> Duration {
+            self.delay_with(attempt, hint, jitter).expect("a wait")
+        }
+        fn delay_for_some(
+            &self,
+            attempt: u32,
+            status: Option<u16>,
+            headers: Option<&HeaderMap>,
+        ) -> Duration {
+            self.delay_for(attempt, status, headers).expect("a wait")
+        }
+    }
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
@@ -416,26 +540,26 @@ mod tests {
     fn exponential_without_jitter() {
         let p = RetryPolicy::default();
         let waits: Vec<u64> = (0..8)
-            .map(|a| p.delay_with(a, None, 0.0).as_secs())
+            .map(|a| p.delay_with_some(a, None, 0.0).as_secs())
             .collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
         // Huge attempts saturate instead of overflowing.
-        assert_eq!(p.delay_with(u32::MAX, None, 0.0), secs(60));
+        assert_eq!(p.delay_with_some(u32::MAX, None, 0.0), secs(60));
         let p = p.with_max_delay(Duration::MAX);
-        assert!(p.delay_with(200, None, 0.99) >= secs(u64::from(u32::MAX)));
+        assert!(p.delay_with_some(200, None, 0.99) >= secs(u64::from(u32::MAX)));
     }
 
     #[test]
     fn jitter_is_bounded() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay_with(1, None, 0.5), Duration::from_millis(2250));
-        assert_eq!(p.delay_with(1, None, 7.0), Duration::from_millis(2500));
-        assert_eq!(p.delay_with(1, None, -1.0), secs(2));
+        assert_eq!(p.delay_with_some(1, None, 0.5), Duration::from_millis(2250));
+        assert_eq!(p.delay_with_some(1, None, 7.0), Duration::from_millis(2500));
+        assert_eq!(p.delay_with_some(1, None, -1.0), secs(2));
         // Jitter never exceeds the cap.
-        assert_eq!(p.delay_with(6, None, 0.99), secs(60));
+        assert_eq!(p.delay_with_some(6, None, 0.99), secs(60));
         for attempt in 0..5 {
             for _ in 0..50 {
-                let d = p.delay_for(attempt, Some(500), None);
+                let d = p.delay_for_some(attempt, Some(500), None);
                 let nominal = secs(1 << attempt);
                 assert!(d >= nominal && d < nominal.mul_f64(1.25), "{d:?}");
             }
@@ -450,24 +574,31 @@ mod tests {
     fn rate_limit_waits_for_the_server() {
         let p = RetryPolicy::default();
         let h = headers(&[("retry-after", "10")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), secs(11));
+        assert_eq!(p.delay_for_some(0, Some(429), Some(&h)), secs(11));
         let h = headers(&[("ratelimit", "\"api\";r=0;t=55")]);
-        assert_eq!(p.delay_for(3, Some(429), Some(&h)), secs(56));
+        assert_eq!(p.delay_for_some(3, Some(429), Some(&h)), secs(56));
         // Both: the longer wait.
         let h = headers(&[("retry-after", "3"), ("ratelimit", "\"api\";r=0;t=20")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), secs(21));
-        // Capped by max_delay.
+        assert_eq!(p.delay_for_some(0, Some(429), Some(&h)), secs(21));
+        // Longer than max_delay: not retried early, not retried at all.
         let h = headers(&[("retry-after", "3600")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), secs(60));
+        assert_eq!(p.delay_for(0, Some(429), Some(&h)), None);
+        let h = headers(&[("retry-after", "120")]);
+        assert_eq!(p.delay_for(0, Some(429), Some(&h)), None);
+        let h = headers(&[("ratelimit", "\"api\";r=0;t=61")]);
+        assert_eq!(p.delay_for(0, Some(429), Some(&h)), None);
+        // At the cap: waited for, plus the margin.
+        let h = headers(&[("retry-after", "60")]);
+        assert_eq!(p.delay_for(0, Some(429), Some(&h)), Some(secs(61)));
         // 503 with Retry-After is honoured too.
         let h = headers(&[("retry-after", "4")]);
-        assert_eq!(p.delay_for(0, Some(503), Some(&h)), secs(5));
+        assert_eq!(p.delay_for_some(0, Some(503), Some(&h)), secs(5));
         // Other statuses ignore the headers.
-        let d = p.delay_for(0, Some(500), Some(&h));
+        let d = p.delay_for_some(0, Some(500), Some(&h));
         assert!(d >= secs(1) && d < Duration::from_millis(1250), "{d:?}");
         // 429 without a usable hint falls back to exponential.
         let h = headers(&[("retry-after", "later"), ("ratelimit", "\"api\";r=0")]);
-        let d = p.delay_for(2, Some(429), Some(&h));
+        let d = p.delay_for_some(2, Some(429), Some(&h));
         assert!(d >= secs(4) && d < secs(5), "{d:?}");
     }
 
@@ -583,21 +714,137 @@ mod tests {
     fn state_after_errors() {
         let mut state = RetryState::new(RetryPolicy::default());
         let rate_limited = crate::error::from_response_parts(
+            &crate::operations::RequestInfo::UNKNOWN,
             429,
             &headers(&[("ratelimit", "\"api\";r=0;t=9")]),
             b"",
         );
         assert_eq!(state.next_delay_after(&rate_limited), Some(secs(10)));
-        let not_found = crate::error::from_response_parts(404, &HeaderMap::new(), b"");
+        let not_found = crate::error::from_response_parts(
+            &crate::operations::RequestInfo::of("whoami", "GET"),
+            404,
+            &HeaderMap::new(),
+            b"",
+        );
         assert_eq!(state.next_delay_after(&not_found), None);
         let invalid = Error::invalid("repo id", "x", "y");
         assert_eq!(state.next_delay_after(&invalid), None);
         let timeout = Error::Timeout {
             message: "x".into(),
+            maybe_sent: true,
+            idempotent: true,
         };
         let d = state.next_delay_after(&timeout).unwrap();
         // Second retry: 2 s nominal.
         assert!(d >= secs(2) && d < Duration::from_millis(2500), "{d:?}");
         assert_eq!(state.retries(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn run_retries_until_final_and_counts_tries() {
+        let policy = RetryPolicy::default().with_max_total_wait(Duration::MAX);
+        let mut calls = 0;
+        let (out, tries) = run(
+            policy,
+            "test",
+            || {
+                calls += 1;
+                std::future::ready(calls)
+            },
+            |n: &u32| {
+                if *n < 3 {
+                    Verdict::Retry {
+                        status: Some(503),
+                        hint: None,
+                    }
+                } else {
+                    Verdict::Final
+                }
+            },
+        )
+        .await;
+        assert_eq!((out, tries), (3, 3));
+        // Exhausted: the last outcome comes back.
+        let (out, tries) = run(
+            RetryPolicy::default().with_max_retries(2),
+            "test",
+            || std::future::ready(7),
+            |_| Verdict::Retry {
+                status: None,
+                hint: None,
+            },
+        )
+        .await;
+        assert_eq!((out, tries), (7, 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn run_gives_up_at_once_when_the_server_asks_too_long_a_wait() {
+        let started = tokio::time::Instant::now();
+        let (out, tries) = run(
+            RetryPolicy::default(),
+            "test",
+            || std::future::ready("429"),
+            |_| Verdict::Retry {
+                status: Some(429),
+                hint: Some(secs(120)),
+            },
+        )
+        .await;
+        assert_eq!((out, tries), ("429", 1));
+        assert_eq!(started.elapsed(), Duration::ZERO, "no wait at all");
+        // A wait within the cap is honoured, plus the margin.
+        let mut calls = 0u32;
+        let (_, tries) = run(
+            RetryPolicy::default(),
+            "test",
+            || {
+                calls += 1;
+                std::future::ready(calls)
+            },
+            |n: &u32| {
+                if *n == 1 {
+                    Verdict::Retry {
+                        status: Some(429),
+                        hint: Some(secs(30)),
+                    }
+                } else {
+                    Verdict::Final
+                }
+            },
+        )
+        .await;
+        assert_eq!(tries, 2);
+        assert_eq!(started.elapsed(), secs(31));
+    }
+
+    #[test]
+    fn verdicts_of_answers() {
+        let none = HeaderMap::new();
+        assert_eq!(Verdict::of_answer(200, &none), Verdict::Final);
+        assert_eq!(Verdict::of_answer(409, &none), Verdict::Final);
+        assert_eq!(
+            Verdict::of_answer(502, &none),
+            Verdict::Retry {
+                status: Some(502),
+                hint: None
+            }
+        );
+        let h = headers(&[("retry-after", "9")]);
+        assert_eq!(
+            Verdict::of_answer(429, &h),
+            Verdict::Retry {
+                status: Some(429),
+                hint: Some(secs(9))
+            }
+        );
+        // Only 429 and 503 carry a wait.
+        assert_eq!(
+            Verdict::of_answer(500, &h),
+            Verdict::Retry {
+                status: Some(500),
+                hint: None
+            }
+        );
     }
 }

@@ -165,11 +165,12 @@ async fn error_codes_and_statuses_map_to_kinds() {
             "A commit has happened since",
         ),
         (
+            // Only the commit's 409 means a commit in progress (tests/hub_answers.rs).
             Answer::new(
                 409,
                 r#"{"error":"Another commit operation is in progress"}"#,
             ),
-            HubErrorKind::CommitInProgress,
+            HubErrorKind::Conflict,
             "Another commit operation is in progress",
         ),
         (
@@ -270,6 +271,8 @@ async fn a_commit_answered_500_is_not_retried() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(500));
+    assert!(!err.is_retryable(), "the commit may have been created");
+    assert!(err.may_have_reached_server());
     let seen = s.seen();
     assert_eq!(seen.len(), 1, "the commit POST must never be retried");
     assert_eq!(seen[0].header("content-type"), Some("application/x-ndjson"));

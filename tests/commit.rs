@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use hf_hub_api::commit::lfs::UploadSettings;
+use hf_hub_api::commit::UploadSettings;
 use hf_hub_api::commit::{BoxAsyncRead, Phase, ProgressEvent};
 use hf_hub_api::repo::Repo;
 use hf_hub_api::retry::RetryPolicy;
@@ -43,12 +43,14 @@ fn repo() -> Repo {
 }
 
 fn fast_storage() -> UploadSettings {
-    UploadSettings {
-        part_concurrency: 2,
-        max_attempts: 2,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-    }
+    UploadSettings::default()
+        .with_part_concurrency(2)
+        .with_retry(
+            RetryPolicy::default()
+                .with_max_retries(1)
+                .with_base_delay(Duration::from_millis(1))
+                .with_max_delay(Duration::from_millis(2)),
+        )
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -681,6 +683,42 @@ async fn revision_with_slash_is_encoded_in_every_url() {
 }
 
 #[tokio::test]
+async fn a_preupload_answer_without_commit_oid_still_commits() {
+    // The Hub has answered the preupload without `commitOid`.
+    let server = MockServer::start_async().await;
+    let preupload = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/models/org/model/preupload/main");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(
+                    r#"{"files":[{"path":"app.py","uploadMode":"regular","shouldIgnore":false}]}"#,
+                );
+        })
+        .await;
+    let (commit, bodies) = commit_mock(
+        &server,
+        "/api/models/org/model/commit/main",
+        commit_answer(),
+    )
+    .await;
+    let info = hub(&server)
+        .commit(repo())
+        .summary("s")
+        .add_bytes("app.py", "print('hi')\n")
+        .push()
+        .await
+        .unwrap();
+    assert_eq!(info.oid, NEW_COMMIT);
+    assert!(!info.no_op);
+    preupload.assert_calls_async(1).await;
+    commit.assert_calls_async(1).await;
+    let body = String::from_utf8(bodies.all().remove(0)).unwrap();
+    assert!(body.contains(r#""path":"app.py""#), "{body}");
+}
+
+#[tokio::test]
 async fn conflict_412_names_the_expected_parent() {
     let server = MockServer::start_async().await;
     let commit = server
@@ -748,6 +786,8 @@ async fn commit_answered_500_is_not_retried() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(500));
+    assert!(!err.is_retryable(), "the Hub may have created the commit");
+    assert!(err.may_have_reached_server());
     commit.assert_calls_async(1).await;
 }
 

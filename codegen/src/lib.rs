@@ -6,6 +6,31 @@
 //! at a time; [`generate`] runs progenitor on the result and returns formatted Rust.
 //!
 //! Used by the library's `build.rs` and by `cargo xtask`.
+//!
+//! # Tolerant answers: which fields may be missing
+//!
+//! The Hub's answers drift from its document, and serde fails a whole call on one missing
+//! required field. The generated answer types are therefore lenient by construction, but only
+//! where it is safe, by a written policy rather than by accident:
+//!
+//! - **Unknown fields are kept**, never an error (`keep_unknown_response_fields`: a flattened map
+//!   of what the document does not declare), and the document's string constraints are not
+//!   enforced on answers (`drop_response_string_constraints`).
+//! - **Fields the document calls optional are `Option<T>`** (or defaulted), as declared.
+//! - **A field the document calls required stays required**, unless the Hub has been *seen*
+//!   omitting it. Each such case is one row of
+//!   [`normalise::OMITTED_ANSWER_FIELDS`], with the answer seen and why the field is not the
+//!   answer's identity there; the `optional_fields_the_hub_omits` step makes those fields
+//!   optional, and fails once a row no longer applies (the operation is gone or upstream made
+//!   the field optional), so the table holds only live fixes. Today: the preupload answer's
+//!   `commitOid`, the Space variables listing's `key` and the create-repo answer's `id`.
+//! - **Identity fields stay required**: `id`, `oid`, `path`, `name`, `type`, `sha` of listing and
+//!   info entries. An entry without its identity cannot be told apart from the others or acted
+//!   upon; making it optional would push an `Option` into every caller for the sake of an answer
+//!   that is broken anyway, and a decode error naming the JSON path (`[3].path`) is the honest
+//!   report. A row of the table may only name such a field when the answer is identified
+//!   otherwise — the create-repo answer's `id` is an internal database id, the repository being
+//!   named by `name` and `url`; a variable's `key` repeats the key of the map holding it.
 
 pub mod generate;
 pub mod hoist;

@@ -66,6 +66,10 @@ pub const STEPS: &[(&str, Step)] = &[
     ("tree_entries_have_a_path", tree_entries_have_a_path),
     ("keep_unknown_response_fields", keep_unknown_response_fields),
     (
+        "optional_fields_the_hub_omits",
+        optional_fields_the_hub_omits,
+    ),
+    (
         "drop_response_string_constraints",
         drop_response_string_constraints,
     ),
@@ -731,6 +735,109 @@ pub fn keep_unknown_response_fields(doc: &mut Value) -> Result<usize> {
         Ok(())
     })?;
     Ok(n)
+}
+
+/// An answer field the Hub's document calls required but the Hub has been seen to omit.
+#[derive(Debug, Clone, Copy)]
+pub struct OmittedField {
+    /// The operation's method (lowercase, as in the document).
+    pub method: &'static str,
+    /// The end of the operation's path template (every repo-type copy matches).
+    pub path_suffix: &'static str,
+    /// A JSON pointer from the 200 answer's schema to the object holding the field (`""` for
+    /// the answer itself).
+    pub object: &'static str,
+    /// The field.
+    pub field: &'static str,
+    /// The answer the Hub was seen to send without it.
+    pub seen: &'static str,
+    /// Why the field may go optional without weakening the answer (see the crate docs' policy).
+    pub why: &'static str,
+}
+
+/// Every answer field the Hub has been seen to omit although its document requires it; the
+/// one place such exceptions are listed (see the crate docs for the policy).
+pub const OMITTED_ANSWER_FIELDS: &[OmittedField] = &[
+    OmittedField {
+        method: "post",
+        path_suffix: "/preupload/{rev}",
+        object: "",
+        field: "commitOid",
+        seen: r#"{"files":[{"path":"app.py","uploadMode":"regular","shouldIgnore":false}]}"#,
+        why: "the head commit is advisory (a no-op commit reports it); the files carry the answer",
+    },
+    OmittedField {
+        method: "get",
+        path_suffix: "/api/spaces/{namespace}/{repo}/variables",
+        object: "/additionalProperties",
+        field: "key",
+        seen: r#"{"foo":{"value":"456","description":"…","updatedAt":"…"}}"#,
+        why: "the listing is a map keyed by the variable's name; `key` only repeats it",
+    },
+    OmittedField {
+        method: "post",
+        path_suffix: "/api/repos/create",
+        object: "",
+        field: "id",
+        seen: r#"{"url":"https://huggingface.co/user/repo","name":"user/repo"}"#,
+        why: "`id` is an internal database id; the repository is named by `name` and `url`",
+    },
+];
+
+/// The Hub's answers drift from its document: fields it calls required are sometimes absent
+/// (each case in [`OMITTED_ANSWER_FIELDS`], with the answer seen), and one absent field fails
+/// the whole call with a decode error — a commit fails on its first step. Those fields become
+/// optional (`Option<T>`). An entry whose field is no longer required upstream fails, naming
+/// it; the count is of rows applied, and a test asserts the vendored document applies every
+/// row, so the table only holds live fixes.
+pub fn optional_fields_the_hub_omits(doc: &mut Value) -> Result<usize> {
+    let mut used = vec![false; OMITTED_ANSWER_FIELDS.len()];
+    let mut n = 0;
+    each_operation(doc, &mut |path, method, op, ptr| {
+        for (i, entry) in OMITTED_ANSWER_FIELDS.iter().enumerate() {
+            if method != entry.method || !path.ends_with(entry.path_suffix) {
+                continue;
+            }
+            let at = format!(
+                "{ptr}/responses/200/content/application~1json/schema{}",
+                entry.object
+            );
+            let schema = op
+                .pointer_mut(&format!(
+                    "/responses/200/content/application~1json/schema{}",
+                    entry.object
+                ))
+                .ok_or_else(|| CodegenError::at(&at, "the answer schema is gone"))?;
+            if schema.get("$ref").is_some() {
+                return Err(CodegenError::at(
+                    &at,
+                    "the answer schema became a `$ref`: move this entry to the component",
+                ));
+            }
+            let required = schema
+                .get_mut("required")
+                .and_then(Value::as_array_mut)
+                .ok_or_else(|| CodegenError::at(&at, "no `required` list"))?;
+            let before = required.len();
+            required.retain(|r| r.as_str() != Some(entry.field));
+            if required.len() == before {
+                return Err(CodegenError::at(
+                    format!("{at}/required"),
+                    format!(
+                        "`{}` is no longer required upstream: drop its entry",
+                        entry.field
+                    ),
+                ));
+            }
+            used[i] = true;
+            n += 1;
+        }
+        Ok(())
+    })?;
+    // Counted by rows: the vendored document's test asserts every row still applies (a
+    // smaller document, such as a test fixture, may not have these operations at all).
+    let _ = n;
+    Ok(used.iter().filter(|u| **u).count())
 }
 
 /// Response schemas carry `pattern`, `minLength`, `maxLength` (e.g. a date regex); typify

@@ -775,3 +775,121 @@ fn common_fields_are_distributed_over_a_union_of_kinds() {
     }
     assert_eq!(members[1]["properties"]["sdk"], json!({"type": "string"}));
 }
+
+/// A document with the three operations whose answers the Hub has been seen to send without a
+/// field the document requires.
+fn doc_with_omitted_fields() -> Value {
+    json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/api/models/{namespace}/{repo}/preupload/{rev}": {"post": {"responses": ok_response(json!({
+            "type": "object",
+            "properties": {"files": {"type": "array", "items": {"type": "object",
+                "properties": {"path": {"type": "string"}}, "required": ["path"]}},
+                "commitOid": {"type": "string"}},
+            "required": ["files", "commitOid"]}))}},
+        "/api/spaces/{namespace}/{repo}/preupload/{rev}": {"post": {"responses": ok_response(json!({
+            "type": "object",
+            "properties": {"files": {"type": "array"}, "commitOid": {"type": "string"}},
+            "required": ["files", "commitOid"]}))}},
+        "/api/spaces/{namespace}/{repo}/variables": {"get": {"responses": ok_response(json!({
+            "type": "object",
+            "additionalProperties": {"type": "object",
+                "properties": {"key": {"type": "string"}, "value": {"type": "string"}},
+                "required": ["key", "value"]}}))}},
+        "/api/repos/create": {"post": {"responses": ok_response(json!({
+            "type": "object",
+            "properties": {"url": {"type": "string"}, "name": {"type": "string"}, "id": {"type": "string"}},
+            "required": ["url", "name", "id"]}))}}
+    }})
+}
+
+#[test]
+fn fields_the_hub_omits_become_optional_and_no_others() {
+    let mut d = doc_with_omitted_fields();
+    assert_eq!(
+        normalise::optional_fields_the_hub_omits(&mut d).unwrap(),
+        3,
+        "rows applied"
+    );
+    let schema = |path: &str, method: &str| {
+        d["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let preupload = schema("/api/models/{namespace}/{repo}/preupload/{rev}", "post");
+    assert_eq!(preupload["required"], json!(["files"]));
+    // Identity fields stay required.
+    assert_eq!(
+        preupload["properties"]["files"]["items"]["required"],
+        json!(["path"])
+    );
+    assert_eq!(
+        schema("/api/spaces/{namespace}/{repo}/preupload/{rev}", "post")["required"],
+        json!(["files"])
+    );
+    assert_eq!(
+        schema("/api/spaces/{namespace}/{repo}/variables", "get")["additionalProperties"]["required"],
+        json!(["value"])
+    );
+    assert_eq!(
+        schema("/api/repos/create", "post")["required"],
+        json!(["url", "name"])
+    );
+}
+
+#[test]
+fn a_row_that_no_longer_applies_fails_naming_it() {
+    // Upstream made the field optional: the row must go.
+    let mut d = doc_with_omitted_fields();
+    d["paths"]["/api/repos/create"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        ["required"] = json!(["url", "name"]);
+    let err = normalise::optional_fields_the_hub_omits(&mut d).unwrap_err();
+    match err {
+        CodegenError::Unsupported { pointer, message } => {
+            assert!(pointer.contains("~1api~1repos~1create"), "{pointer}");
+            assert!(message.contains("`id`"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // The operation is gone: one row fewer applies.
+    let mut d = doc_with_omitted_fields();
+    d["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/api/spaces/{namespace}/{repo}/variables");
+    let n = normalise::optional_fields_the_hub_omits(&mut d).unwrap();
+    assert_eq!(n, normalise::OMITTED_ANSWER_FIELDS.len() - 1);
+}
+
+#[test]
+fn the_vendored_document_applies_every_omitted_field_row() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = hf_hub_api_codegen::build_from_files(
+        &root.join("spec/hub-openapi.json"),
+        Some(&root.join("spec/overlay.json")),
+    )
+    .unwrap();
+    let applied = out
+        .report
+        .steps
+        .iter()
+        .find(|(name, _)| *name == "optional_fields_the_hub_omits")
+        .map(|(_, n)| *n);
+    assert_eq!(applied, Some(normalise::OMITTED_ANSWER_FIELDS.len()));
+}
+
+#[test]
+fn every_omitted_field_row_records_an_answer_without_it() {
+    for row in normalise::OMITTED_ANSWER_FIELDS {
+        let seen: Value = serde_json::from_str(row.seen)
+            .unwrap_or_else(|e| panic!("{}: `seen` is not JSON: {e}", row.field));
+        let objects: Vec<&Value> = match row.object {
+            "" => vec![&seen],
+            "/additionalProperties" => seen.as_object().unwrap().values().collect(),
+            other => panic!("no test for object pointer {other}"),
+        };
+        assert!(!objects.is_empty());
+        for o in objects {
+            assert!(o.is_object() && o.get(row.field).is_none(), "{}", row.field);
+        }
+        assert!(!row.why.is_empty());
+    }
+}

@@ -59,9 +59,11 @@
 //! - 409: another commit is in progress on the repository — [`HubErrorKind::CommitInProgress`].
 //!   Nothing was committed and [`Error::is_retryable`] is true: calling `push` again later on a
 //!   new builder is safe (uploads already done are skipped by the preupload/batch answers).
-//! - Any other failure of the `POST` (5xx, a dropped connection) is **not** retried, because the
-//!   Hub may have created the commit; check the branch before trying again
-//!   (see `maybe_sent` of [`Error::Transport`]).
+//! - Any other failure of the `POST` (5xx, a timeout, a dropped connection) is **not** retried
+//!   and [`Error::is_retryable`] is false, because the Hub may have created the commit; when
+//!   [`Error::may_have_reached_server`] is true, check the branch before trying again.
+//! - The read timeout never cuts the body while it is being sent: the wait for the Hub's answer
+//!   starts once the whole body is out (see [`HubBuilder::read_timeout`](crate::HubBuilder::read_timeout)).
 //! - A file whose content changes size while the body streams ends the upload with an
 //!   [`Error::Io`] naming it; the Hub receives an incomplete body and creates no commit.
 
@@ -69,7 +71,6 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -82,8 +83,8 @@ use url::Url;
 use super::folder::{PathFilter, collect_folder_files, files_to_delete};
 use super::hash::{FileHashes, hash_source_with_progress};
 use super::lfs::{
-    BatchObject, BatchObjectSpec, BatchRequest, LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH,
-    UploadOutcome, UploadSettings, batch_url, parse_batch_response, upload_object_with_progress,
+    BatchObject, BatchObjectSpec, BatchRequest, LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH, Storage,
+    UploadOutcome, UploadSettings, batch_url, parse_batch_response, upload_object,
 };
 use super::ndjson::{CommitHeader, CommitLine, commit_body, commit_body_len};
 use super::ops::{
@@ -378,7 +379,7 @@ impl CommitBuilder {
     /// (relative to `path_in_repo`), except the files being uploaded and `.gitattributes`;
     /// e.g. `vec!["*".into()]` makes the remote folder mirror the local one.
     ///
-    /// The folder is listed when [`push`](Self::push) runs; see [`collect_folder_files`].
+    /// The folder is listed when [`push`](Self::push) runs, not when this is called.
     pub fn upload_folder(
         mut self,
         local_dir: impl Into<PathBuf>,
@@ -417,21 +418,24 @@ impl CommitBuilder {
     }
 
     /// How many LFS objects are uploaded at once (default 4; at least 1). Each multipart upload
-    /// also sends several parts at once ([`UploadSettings::part_concurrency`]).
+    /// also sends several parts at once ([`UploadSettings::part_concurrency`](super::UploadSettings::part_concurrency)).
     pub fn upload_concurrency(mut self, n: usize) -> Self {
         self.upload_concurrency = n.max(1);
         self
     }
 
-    /// How storage requests are retried and parallelised (default [`UploadSettings::default`]).
+    /// How storage requests are parallelised and retried (default [`UploadSettings::default`]:
+    /// 8 parts at a time, the [`Hub`]'s retry policy).
     pub fn upload_settings(mut self, settings: UploadSettings) -> Self {
         self.upload_settings = settings;
         self
     }
 
-    /// The HTTP client used for object storage (default: a new client with a 10 s connect
-    /// timeout and a 60 s read timeout). It must carry **no** Hub token: storage is on other
-    /// hosts. The Hub's own calls keep using the [`Hub`]'s client.
+    /// The HTTP client used for object storage (default: a new client with the [`Hub`]'s
+    /// connect and read timeouts, the read timeout applied to waiting for each answer once the
+    /// body is sent, never to sending it). It must carry **no** Hub token: storage is on other
+    /// hosts. The Hub's own calls keep using the [`Hub`]'s client. A client given here keeps
+    /// its own timeouts, as it was configured.
     pub fn storage_client(mut self, client: reqwest::Client) -> Self {
         self.storage_client = Some(client);
         self
@@ -756,8 +760,12 @@ impl CommitBuilder {
                     ),
                 )
             })?;
-            if plan.head.is_none() && !answer.commit_oid.is_empty() {
-                plan.head = Some(answer.commit_oid.clone());
+            // The Hub has answered without `commitOid`: the head is then unknown, which only
+            // matters to a no-op commit's report.
+            if plan.head.is_none()
+                && let Some(head) = answer.commit_oid.as_deref().filter(|h| !h.is_empty())
+            {
+                plan.head = Some(head.to_owned());
             }
             let by_path: HashMap<&str, &types::PreuploadFile> =
                 answer.files.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -858,6 +866,7 @@ impl CommitBuilder {
                             "cannot {what} {src:?} to {dest:?}: no such file at revision {rev:?} (nothing was committed)"
                         ),
                         request_id: None,
+                        idempotent: true,
                     })
                 })?;
             let line = match &info.lfs {
@@ -899,7 +908,7 @@ impl CommitBuilder {
         );
         let response = self
             .hub
-            .send(request, "get_paths_info", true)
+            .send(request, "get_paths_info")
             .await
             .map_err(|e| with_context(e, &context))?;
         let bytes = response.bytes().await.map_err(Error::from)?;
@@ -925,7 +934,7 @@ impl CommitBuilder {
             Box::pin(async move {
                 let request = Request::new(Method::GET, url);
                 let response = hub
-                    .send(request, "resolve_file", true)
+                    .send(request, "resolve_file")
                     .await
                     .map_err(|e| io::Error::other(e.to_string()))?;
                 let stream = Box::pin(response.bytes_stream().map_err(io::Error::other));
@@ -943,17 +952,22 @@ impl CommitBuilder {
             uploads.len(),
             uploads.iter().map(|u| u.size).sum(),
         );
-        let storage = match &self.storage_client {
-            Some(client) => client.clone(),
-            None => reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(60))
-                .build()
-                .map_err(|e| Error::Transport {
-                    message: format!("cannot build the storage HTTP client: {e}"),
-                    maybe_sent: false,
-                    source: None,
-                })?,
+        let transport = self.hub.transport();
+        let (client, answer_timeout) = match &self.storage_client {
+            Some(client) => (client.clone(), None),
+            None => (
+                crate::client::http_client(transport.timeouts(), false, "storage HTTP client")?,
+                Some(transport.timeouts().read),
+            ),
+        };
+        let storage = Storage {
+            client,
+            retry: self
+                .upload_settings
+                .retry
+                .unwrap_or_else(|| transport.retry_policy()),
+            answer_timeout,
+            part_concurrency: self.upload_settings.part_concurrency.max(1),
         };
         let url = batch_url(
             self.hub.endpoint(),
@@ -984,7 +998,7 @@ impl CommitBuilder {
             *http.body_mut() = Some(request.to_json()?.into());
             let response = self
                 .hub
-                .send(http, "lfs_batch", true)
+                .send(http, "lfs_batch")
                 .await
                 .map_err(|e| with_context(e, &context))?;
             let bytes = response.bytes().await.map_err(Error::from)?;
@@ -1022,7 +1036,7 @@ impl CommitBuilder {
 
     async fn upload_one(
         &self,
-        storage: &reqwest::Client,
+        storage: &Storage,
         upload: &LfsUpload,
         mut object: BatchObject,
         reporter: &Reporter,
@@ -1036,17 +1050,9 @@ impl CommitBuilder {
             if on_hub { actions.verify.take() } else { None }
         });
         let callback = reporter.bytes_callback(Phase::Uploading, &upload.path, Some(upload.size));
-        let outcome = upload_object_with_progress(
-            storage,
-            &object,
-            &upload.source,
-            &upload.path,
-            &self.upload_settings,
-            None,
-            callback,
-        )
-        .await
-        .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
+        let outcome = upload_object(storage, &object, &upload.source, &upload.path, callback)
+            .await
+            .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
         if outcome != UploadOutcome::AlreadyStored
             && let Some(verify) = hub_verify
         {
@@ -1085,7 +1091,7 @@ impl CommitBuilder {
             .map_err(|e| Error::invalid("verify body", upload.oid.as_str(), e.to_string()))?;
             *request.body_mut() = Some(body.into());
             self.hub
-                .send(request, "lfs_verify", true)
+                .send(request, "lfs_verify")
                 .await
                 .map_err(|e| with_context(e, &context))?;
         }
@@ -1251,14 +1257,22 @@ fn with_context(error: Error, context: &str) -> Error {
         Error::Transport {
             message,
             maybe_sent,
+            idempotent,
             source,
         } => Error::Transport {
             message: format!("{context}: {message}"),
             maybe_sent,
+            idempotent,
             source,
         },
-        Error::Timeout { message } => Error::Timeout {
+        Error::Timeout {
+            message,
+            maybe_sent,
+            idempotent,
+        } => Error::Timeout {
             message: format!("{context}: {message}"),
+            maybe_sent,
+            idempotent,
         },
         Error::Decode { path, message } => Error::Decode {
             path,

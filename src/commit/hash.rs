@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::ops::{AddSource, ByteProgress, CommitOperation, sized_chunks};
+use super::ops::{AddSource, ByteProgress, sized_chunks};
 use crate::error::{Error, Result};
 
 /// How many bytes are read at a time when hashing.
@@ -175,6 +175,7 @@ fn hash_bytes_blocking(bytes: &[u8], progress: Option<&ByteProgress>) -> FileHas
 ///
 /// A local file whose size differs from its metadata at the end of the read (it changed while being
 /// read), or a reader that does not yield exactly its declared size, is an [`Error::Io`] naming it.
+#[cfg(test)]
 pub async fn hash_source(source: &AddSource) -> Result<FileHashes> {
     hash_source_with_progress(source, None).await
 }
@@ -214,16 +215,18 @@ pub async fn hash_source_with_progress(
     }
 }
 
-/// Hashes the content of every [`CommitOperation::Add`] in `ops`, at most `parallelism` at a time
+/// Hashes the content of every [`CommitOperation::Add`](super::ops::CommitOperation::Add) in `ops`, at most `parallelism` at a time
 /// (at least one). The result has one entry per operation, in the same order: `Some` for an add,
 /// `None` for every other operation. The first failure is returned.
+#[cfg(test)]
 pub async fn hash_all(
-    ops: &[CommitOperation],
+    ops: &[super::ops::CommitOperation],
     parallelism: usize,
 ) -> Result<Vec<Option<FileHashes>>> {
+    use futures::StreamExt as _;
     futures::stream::iter(ops.iter().map(|op| async move {
         match op {
-            CommitOperation::Add { source, .. } => hash_source(source).await.map(Some),
+            super::ops::CommitOperation::Add { source, .. } => hash_source(source).await.map(Some),
             _ => Ok(None),
         }
     }))
@@ -236,6 +239,7 @@ pub async fn hash_all(
 mod tests {
     use super::*;
     use crate::commit::ops::BoxAsyncRead;
+    use crate::commit::ops::CommitOperation;
     use bytes::Bytes;
 
     #[tokio::test]

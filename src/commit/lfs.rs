@@ -3,23 +3,29 @@
 //! The batch call itself goes to the Hub with the token (the orchestrator sends it); the uploads go
 //! to the `href`s the Hub answers, which point at object storage on **other hosts**. [`upload_object`]
 //! therefore takes a plain `reqwest::Client` that must carry no Hub token (no default
-//! `Authorization` header) and adds none itself, except on the verify call when, and only when,
-//! its `href` is on the Hub's own origin (see [`VerifyAuth`]).
+//! `Authorization` header) and adds none itself. (A verify on the Hub's own origin is sent by the
+//! orchestrator through the Hub client instead.)
 //!
 //! Two transfers are supported:
 //! - basic: one `PUT href` with the raw content, streamed from the source;
 //! - multipart (the upload action's `header` has `chunk_size`): the header keys made only of digits
 //!   are part URLs, sorted numerically, `ceil(size / chunk_size)` of them. Each part is streamed from
-//!   its slice of the source (a file is seeked, never read whole), several parts at a time, each
-//!   retried with backoff on 5xx/408/429 answers and connection errors; every answer's `ETag` is
-//!   kept, then `POST href` completes the upload with `{"oid","parts":[{"partNumber","etag"}]}`.
+//!   its slice of the source (a file is seeked, never read whole), several parts at a time; every
+//!   answer's `ETag` is kept, then `POST href` completes the upload with
+//!   `{"oid","parts":[{"partNumber","etag"}]}`.
+//!
+//! Every storage request (whole `PUT`, part, completion, verify) is retried by the crate's one
+//! engine, [`retry::run`](crate::retry), under the client's [`RetryPolicy`] (or the one given
+//! in [`UploadSettings::retry`]): 408/429/5xx answers, timeouts and connection errors, with
+//! jitter, honouring `Retry-After`. A body is never held whole: each try opens the source again.
+//! With a read timeout set (the built-in storage client), it applies to waiting for storage's
+//! answer once the body is sent, never to sending it (see `streamed`).
 //!
 //! Then, when the object has a `verify` action, `POST verify.href` with `{"oid","size"}`.
 //! A storage answer with an error status becomes [`Error::Hub`] with kind
 //! [`HubErrorKind::Other`]; every error names the file and the object id.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,7 +37,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
 use super::ops::{AddSource, ByteProgress, sized_chunks};
-use crate::error::{Error, HubError, HubErrorKind, Result};
+use crate::error::{Error, HubError, HubErrorKind, MAX_ERROR_BODY, Result, read_bounded};
+use crate::retry::{self, RetryPolicy, Verdict};
+use crate::streamed;
 
 /// The media type of batch requests and answers (`Accept` and `Content-Type`).
 pub const LFS_CONTENT_TYPE: &str = "application/vnd.git-lfs+json";
@@ -42,8 +50,8 @@ pub const MAX_OBJECTS_PER_BATCH: usize = 256;
 /// How many bytes of an upload are read at a time.
 const UPLOAD_CHUNK: usize = 256 * 1024;
 
-/// The most bytes of a storage error answer kept in the error message.
-const ERROR_BODY_LIMIT: usize = 2048;
+/// The most characters of a storage error answer kept in the error message.
+const ERROR_MESSAGE_CHARS: usize = 2048;
 
 /// The body of a batch request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,47 +222,54 @@ pub fn batch_url(endpoint: &Url, repo_type_prefix: &str, repo_id: &str) -> Resul
     Ok(url)
 }
 
-/// How storage requests are retried and parallelised.
-#[derive(Debug, Clone)]
+/// How LFS uploads to object storage are parallelised and retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UploadSettings {
-    /// How many parts of one multipart upload are sent at once (at least one).
+    /// How many parts of one multipart upload are sent at once (at least one; default 8).
     pub part_concurrency: usize,
-    /// How many times one request is tried in all (at least one).
-    pub max_attempts: u32,
-    /// The wait before the first retry; it doubles after each further failure.
-    pub initial_backoff: Duration,
-    /// The longest wait between two attempts.
-    pub max_backoff: Duration,
+    /// The retry policy of storage requests; `None` (the default) uses the [`Hub`](crate::Hub)'s.
+    pub retry: Option<RetryPolicy>,
 }
 
 impl Default for UploadSettings {
     fn default() -> Self {
         UploadSettings {
             part_concurrency: 8,
-            max_attempts: 5,
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(8),
+            retry: None,
         }
     }
 }
 
-/// The Hub token, to be sent on a verify call only when its `href` is on the Hub's own origin
-/// (same scheme, host and port as `hub_endpoint`). Never sent to storage.
-#[derive(Clone)]
-pub struct VerifyAuth {
-    /// The Hub endpoint (e.g. `https://huggingface.co`).
-    pub hub_endpoint: Url,
-    /// The Hub token.
-    pub token: String,
+impl UploadSettings {
+    /// Sends this many parts of one multipart upload at once (at least one).
+    #[must_use]
+    pub fn with_part_concurrency(mut self, n: usize) -> Self {
+        self.part_concurrency = n.max(1);
+        self
+    }
+
+    /// Retries storage requests under `policy` instead of the Hub client's.
+    #[must_use]
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
 }
 
-impl std::fmt::Debug for VerifyAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyAuth")
-            .field("hub_endpoint", &self.hub_endpoint.as_str())
-            .field("token", &"<redacted>")
-            .finish()
-    }
+/// How storage requests are sent: the client (without the Hub token), the retry policy and,
+/// for the built-in client, the read timeout applied to waiting for each answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Storage {
+    /// The HTTP client; carries no Hub token.
+    pub(crate) client: reqwest::Client,
+    /// The retry policy.
+    pub(crate) retry: RetryPolicy,
+    /// The wait for an answer once a body is sent (and between chunks of the answer), when
+    /// the client has no read timeout of its own.
+    pub(crate) answer_timeout: Option<Duration>,
+    /// How many parts of one object are sent at once.
+    pub(crate) part_concurrency: usize,
 }
 
 /// What [`upload_object`] did.
@@ -272,37 +287,15 @@ pub enum UploadOutcome {
 }
 
 /// Uploads one object of a batch answer from `source` (the content of `path_in_repo`), then
-/// verifies it when asked. `client` must carry no Hub token. The content is streamed and checked
-/// against the object's size; it is never held in memory whole.
-pub async fn upload_object(
-    client: &reqwest::Client,
+/// verifies it when asked, telling `progress` how many more bytes of the content were handed to
+/// the connection as each chunk of a `PUT` body is sent (a retried request counts again). The
+/// storage client must carry no Hub token. The content is streamed and checked against the
+/// object's size; it is never held in memory whole.
+pub(crate) async fn upload_object(
+    storage: &Storage,
     object: &BatchObject,
     source: &AddSource,
     path_in_repo: &str,
-    settings: &UploadSettings,
-    verify_auth: Option<&VerifyAuth>,
-) -> Result<UploadOutcome> {
-    upload_object_with_progress(
-        client,
-        object,
-        source,
-        path_in_repo,
-        settings,
-        verify_auth,
-        None,
-    )
-    .await
-}
-
-/// Like [`upload_object`], telling `progress` how many more bytes of the content were handed to
-/// the connection as each chunk of a `PUT` body is sent (a retried request counts again).
-pub async fn upload_object_with_progress(
-    client: &reqwest::Client,
-    object: &BatchObject,
-    source: &AddSource,
-    path_in_repo: &str,
-    settings: &UploadSettings,
-    verify_auth: Option<&VerifyAuth>,
     progress: Option<ByteProgress>,
 ) -> Result<UploadOutcome> {
     let ctx = Ctx {
@@ -312,8 +305,7 @@ pub async fn upload_object_with_progress(
             source.describe(),
             object.oid
         ),
-        client,
-        settings,
+        storage,
         oid: &object.oid,
         size: object.size,
         source,
@@ -332,6 +324,7 @@ pub async fn upload_object_with_progress(
                 ctx.label, err.message
             ),
             request_id: None,
+            idempotent: true,
         })));
     }
     let Some(upload) = object.actions.as_ref().and_then(|a| a.upload.as_ref()) else {
@@ -346,15 +339,15 @@ pub async fn upload_object_with_progress(
         UploadOutcome::UploadedBasic
     };
     if let Some(verify) = object.actions.as_ref().and_then(|a| a.verify.as_ref()) {
-        ctx.verify(verify, verify_auth).await?;
+        ctx.verify(verify).await?;
     }
     tracing::debug!(oid = %object.oid, path = path_in_repo, ?outcome, "LFS object uploaded");
     Ok(outcome)
 }
 
 /// The multipart part URLs of an upload action's header: the keys made only of digits, sorted by
-/// their numeric value. Exposed for the orchestrator's own checks.
-pub fn multipart_part_urls(header: &BTreeMap<String, String>) -> Result<Vec<&str>> {
+/// their numeric value.
+pub(crate) fn multipart_part_urls(header: &BTreeMap<String, String>) -> Result<Vec<&str>> {
     let mut parts = Vec::new();
     for (key, url) in header {
         if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
@@ -376,8 +369,7 @@ type SourceErrorSlot = Arc<Mutex<Option<(io::ErrorKind, String)>>>;
 struct Ctx<'a> {
     progress: Option<ByteProgress>,
     label: String,
-    client: &'a reqwest::Client,
-    settings: &'a UploadSettings,
+    storage: &'a Storage,
     oid: &'a str,
     size: u64,
     source: &'a AddSource,
@@ -463,6 +455,7 @@ impl Ctx<'_> {
         self.send_with_retry("upload", || async {
             let (body, slot) = self.body(0, self.size, "content").await?;
             let request = self
+                .storage
                 .client
                 .put(url.clone())
                 .headers(headers.clone())
@@ -509,7 +502,7 @@ impl Ctx<'_> {
                 let len = chunk.min(self.size - offset);
                 self.upload_part(i + 1, url, offset, len)
             })
-            .buffered(self.settings.part_concurrency.max(1))
+            .buffered(self.storage.part_concurrency.max(1))
             .try_collect()
             .await?;
         let completion = Completion {
@@ -530,6 +523,7 @@ impl Ctx<'_> {
         })?;
         self.send_with_retry("multipart completion", || async {
             let request = self
+                .storage
                 .client
                 .post(completion_url.clone())
                 .header(CONTENT_TYPE, LFS_CONTENT_TYPE)
@@ -547,6 +541,7 @@ impl Ctx<'_> {
             .send_with_retry(&what, || async {
                 let (body, slot) = self.body(offset, len, &what).await?;
                 let request = self
+                    .storage
                     .client
                     .put(url.clone())
                     .header(CONTENT_LENGTH, len)
@@ -568,24 +563,9 @@ impl Ctx<'_> {
         })
     }
 
-    async fn verify(&self, verify: &BatchAction, auth: Option<&VerifyAuth>) -> Result<()> {
+    async fn verify(&self, verify: &BatchAction) -> Result<()> {
         let url = self.parse_url(&verify.href, "actions.verify.href")?;
-        let mut headers = self.header_map(&verify.header)?;
-        if let Some(auth) = auth
-            && same_origin(&url, &auth.hub_endpoint)
-            && !headers.contains_key(reqwest::header::AUTHORIZATION)
-        {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", auth.token)).map_err(|_| {
-                    Error::InvalidInput {
-                        what: "token",
-                        value: "<redacted>".to_owned(),
-                        reason: "is not a valid header value".to_owned(),
-                    }
-                })?;
-            value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
-        }
+        let headers = self.header_map(&verify.header)?;
         let body = serde_json::to_vec(&BatchObjectSpec {
             oid: self.oid.to_owned(),
             size: self.size,
@@ -597,6 +577,7 @@ impl Ctx<'_> {
         })?;
         self.send_with_retry("verify", || async {
             let request = self
+                .storage
                 .client
                 .post(url.clone())
                 .headers(headers.clone())
@@ -609,88 +590,108 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn backoff(&self, failures: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failures.saturating_sub(1));
-        self.settings
-            .initial_backoff
-            .saturating_mul(factor)
-            .min(self.settings.max_backoff)
-    }
-
-    /// Sends the request `build` makes, again on 5xx/408/429 answers and connection errors, up to
-    /// `max_attempts` in all; returns the first success.
+    /// Sends the request `build` makes (a fresh one for each try) through the retry engine,
+    /// under the storage retry policy; returns the first success, else the last failure.
     async fn send_with_retry<F, Fut>(&self, what: &str, mut build: F) -> Result<reqwest::Response>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(reqwest::RequestBuilder, Option<SourceErrorSlot>)>>,
+        Fut: std::future::Future<Output = Result<(reqwest::RequestBuilder, Option<SourceErrorSlot>)>>,
     {
-        let max_attempts = self.settings.max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let (request, slot) = build().await?;
-            let last = attempt >= max_attempts;
-            match request.send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let status = response.status();
-                    let retryable = status.is_server_error()
-                        || status == reqwest::StatusCode::REQUEST_TIMEOUT
-                        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
-                    if retryable && !last {
-                        tracing::debug!(oid = self.oid, what, %status, attempt, "storage request failed; retrying");
-                        tokio::time::sleep(self.backoff(attempt)).await;
-                        continue;
-                    }
-                    return Err(self.status_error(what, response).await);
+        let (outcome, tries) = retry::run(
+            self.storage.retry,
+            what,
+            || {
+                let built = build();
+                async move { self.try_once(what, built.await).await }
+            },
+            |outcome| match outcome {
+                Ok(r) if r.status().is_success() => Verdict::Final,
+                Ok(r) => Verdict::of_answer(r.status().as_u16(), r.headers()),
+                // Storage requests are safe to repeat: a lost answer is tried again.
+                Err(Error::Timeout { .. } | Error::Transport { .. }) => Verdict::Retry {
+                    status: None,
+                    hint: None,
+                },
+                Err(_) => Verdict::Final,
+            },
+        )
+        .await;
+        if tries > 1 {
+            tracing::debug!(oid = self.oid, what, tries, "storage request retried");
+        }
+        match outcome? {
+            response if response.status().is_success() => Ok(response),
+            response => Err(self.status_error(what, response).await),
+        }
+    }
+
+    /// One try: builds the request and sends it, waiting for the answer with the storage's
+    /// answer timeout (from the end of the body) when it has one.
+    async fn try_once(
+        &self,
+        what: &str,
+        built: Result<(reqwest::RequestBuilder, Option<SourceErrorSlot>)>,
+    ) -> Result<reqwest::Response> {
+        let (request, slot) = built?;
+        let request = request.build().map_err(|e| self.transport_error(what, e))?;
+        let sent = match self.storage.answer_timeout {
+            Some(timeout) => streamed::send(&self.storage.client, request, timeout).await,
+            None => self
+                .storage
+                .client
+                .execute(request)
+                .await
+                .map_err(streamed::Failure::Send),
+        };
+        match sent {
+            Ok(response) => Ok(response),
+            Err(streamed::Failure::NoAnswer) => Err(Error::Timeout {
+                message: format!(
+                    "{}: no answer from storage within the read timeout after sending the {what}",
+                    self.label
+                ),
+                maybe_sent: true,
+                idempotent: true,
+            }),
+            Err(streamed::Failure::Send(err)) => {
+                if let Some((kind, message)) =
+                    slot.and_then(|s| s.lock().ok().and_then(|mut g| g.take()))
+                {
+                    return Err(Error::Io {
+                        context: format!("{}: reading {what}", self.label),
+                        source: io::Error::new(kind, message),
+                    });
                 }
-                Err(err) => {
-                    if let Some((kind, message)) =
-                        slot.and_then(|s| s.lock().ok().and_then(|mut g| g.take()))
-                    {
-                        return Err(Error::Io {
-                            context: format!("{}: reading {what}", self.label),
-                            source: io::Error::new(kind, message),
-                        });
-                    }
-                    let retryable = err.is_connect() || err.is_timeout() || err.is_request();
-                    if retryable && !last {
-                        tracing::debug!(oid = self.oid, what, attempt, error = %err.without_url(), "storage request failed; retrying");
-                        tokio::time::sleep(self.backoff(attempt)).await;
-                        continue;
-                    }
-                    return Err(self.transport_error(what, err));
-                }
+                Err(self.transport_error(what, err))
             }
         }
     }
 
-    async fn status_error(&self, what: &str, mut response: reqwest::Response) -> Error {
+    async fn status_error(&self, what: &str, response: reqwest::Response) -> Error {
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let request_id = ["x-amz-request-id", "x-request-id", "x-goog-request-id"]
             .iter()
-            .find_map(|h| response.headers().get(*h))
+            .find_map(|h| headers.get(*h))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let mut excerpt = Vec::new();
-        while excerpt.len() < ERROR_BODY_LIMIT {
-            match response.chunk().await {
-                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-        excerpt.truncate(ERROR_BODY_LIMIT);
+        let excerpt = read_bounded(response, MAX_ERROR_BODY).await;
         let text = String::from_utf8_lossy(&excerpt);
+        let text: String = text.trim().chars().take(ERROR_MESSAGE_CHARS).collect();
+        let kind = if status == 429 {
+            HubErrorKind::RateLimited {
+                retry_after: crate::retry::server_wait_hint(&headers),
+            }
+        } else {
+            HubErrorKind::Other
+        };
         Error::Hub(Box::new(HubError {
-            kind: HubErrorKind::Other,
+            kind,
             status,
             code: None,
-            message: format!(
-                "{}: storage refused the {what}: {}",
-                self.label,
-                text.trim()
-            ),
+            message: format!("{}: storage refused the {what}: {text}", self.label),
             request_id,
+            idempotent: true,
         }))
     }
 
@@ -699,20 +700,17 @@ impl Ctx<'_> {
         if err.is_timeout() {
             return Error::Timeout {
                 message: format!("{}: {what}", self.label),
+                maybe_sent: !err.is_connect(),
+                idempotent: true,
             };
         }
         Error::Transport {
             message: format!("{}: sending the {what} failed: {err}", self.label),
-            maybe_sent: !err.is_connect(),
+            maybe_sent: !(err.is_connect() || err.is_builder()),
+            idempotent: true,
             source: Some(Box::new(err)),
         }
     }
-}
-
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn redact_url(href: &str) -> String {
@@ -731,12 +729,16 @@ mod tests {
     use httpmock::prelude::*;
     use serde_json::json;
 
-    fn settings() -> UploadSettings {
-        UploadSettings {
+    /// A plain client, 3 tries in all with short waits, 2 parts at a time.
+    fn storage() -> Storage {
+        Storage {
+            client: reqwest::Client::new(),
+            retry: RetryPolicy::default()
+                .with_max_retries(2)
+                .with_base_delay(Duration::from_millis(5))
+                .with_max_delay(Duration::from_millis(20)),
+            answer_timeout: None,
             part_concurrency: 2,
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(20),
         }
     }
 
@@ -878,69 +880,13 @@ mod tests {
             DATA.len() as u64,
         );
         let dir = tempfile::tempdir().unwrap();
-        // A token for another origin is not sent on verify.
-        let auth = VerifyAuth {
-            hub_endpoint: Url::parse("https://huggingface.co").unwrap(),
-            token: "hf_secret".into(),
-        };
-        let out = upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &file_source(&dir),
-            "weights.bin",
-            &settings(),
-            Some(&auth),
-        )
-        .await
-        .unwrap();
+        let out = upload_object(&storage(), &obj, &file_source(&dir), "weights.bin", None)
+            .await
+            .unwrap();
         assert_eq!(out, UploadOutcome::UploadedBasic);
         put.assert_async().await;
         verify.assert_async().await;
         assert!(!format!("{obj:?}").contains("secret"));
-    }
-
-    #[tokio::test]
-    async fn verify_on_the_hub_origin_carries_the_token_but_storage_does_not() {
-        let server = MockServer::start_async().await;
-        let put = server
-            .mock_async(|when, then| {
-                when.method(PUT)
-                    .path("/storage")
-                    .header_missing("authorization");
-                then.status(200);
-            })
-            .await;
-        let verify = server
-            .mock_async(|when, then| {
-                when.method(POST)
-                    .path("/verify")
-                    .header("authorization", "Bearer hf_secret");
-                then.status(200);
-            })
-            .await;
-        let obj = object(
-            &server,
-            json!({"upload": {"href": "BASE/storage"}, "verify": {"href": "BASE/verify"}}),
-            3,
-        );
-        let auth = VerifyAuth {
-            hub_endpoint: Url::parse(&server.base_url()).unwrap(),
-            token: "hf_secret".into(),
-        };
-        let src = AddSource::Bytes(Bytes::from_static(b"abc"));
-        upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &src,
-            "a",
-            &settings(),
-            Some(&auth),
-        )
-        .await
-        .unwrap();
-        put.assert_async().await;
-        verify.assert_async().await;
-        assert!(!format!("{auth:?}").contains("hf_secret"));
     }
 
     async fn part_mock<'a>(
@@ -1010,16 +956,9 @@ mod tests {
             .await;
         let dir = tempfile::tempdir().unwrap();
         let obj = object(&server, multipart_actions(), 23);
-        let out = upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &file_source(&dir),
-            "weights.bin",
-            &settings(),
-            None,
-        )
-        .await
-        .unwrap();
+        let out = upload_object(&storage(), &obj, &file_source(&dir), "weights.bin", None)
+            .await
+            .unwrap();
         assert_eq!(out, UploadOutcome::UploadedMultipart { parts: 3 });
         flaky.assert_calls_async(1).await;
         p1.assert_async().await;
@@ -1046,16 +985,9 @@ mod tests {
             .await;
         let dir = tempfile::tempdir().unwrap();
         let obj = object(&server, multipart_actions(), 23);
-        let err = upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &file_source(&dir),
-            "weights.bin",
-            &settings(),
-            None,
-        )
-        .await
-        .unwrap_err();
+        let err = upload_object(&storage(), &obj, &file_source(&dir), "weights.bin", None)
+            .await
+            .unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("weights.bin")
@@ -1076,16 +1008,9 @@ mod tests {
             json!({"upload": {"href": "BASE/complete", "header": {"chunk_size": "10", "1": "BASE/p1", "2": "BASE/p2"}}}),
             23,
         );
-        let err = upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &file_source(&dir),
-            "w",
-            &settings(),
-            None,
-        )
-        .await
-        .unwrap_err();
+        let err = upload_object(&storage(), &obj, &file_source(&dir), "w", None)
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
         let always = server
@@ -1095,16 +1020,7 @@ mod tests {
             })
             .await;
         let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 23);
-        match upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &file_source(&dir),
-            "w",
-            &settings(),
-            None,
-        )
-        .await
-        {
+        match upload_object(&storage(), &obj, &file_source(&dir), "w", None).await {
             Err(Error::Hub(hub)) => {
                 assert_eq!(hub.status, 503);
                 assert!(hub.message.contains("slow down"), "{}", hub.message);
@@ -1125,31 +1041,15 @@ mod tests {
             .await;
         let src = AddSource::Bytes(Bytes::from_static(b"abc"));
         let stored = parse_batch_response(br#"{"objects":[{"oid":"aa","size":3}]}"#).unwrap();
-        let out = upload_object(
-            &reqwest::Client::new(),
-            &stored.objects[0],
-            &src,
-            "a",
-            &settings(),
-            None,
-        )
-        .await
-        .unwrap();
+        let out = upload_object(&storage(), &stored.objects[0], &src, "a", None)
+            .await
+            .unwrap();
         assert_eq!(out, UploadOutcome::AlreadyStored);
         let refused = parse_batch_response(
             br#"{"objects":[{"oid":"aa","size":3,"error":{"code":422,"message":"too big"}}]}"#,
         )
         .unwrap();
-        match upload_object(
-            &reqwest::Client::new(),
-            &refused.objects[0],
-            &src,
-            "a",
-            &settings(),
-            None,
-        )
-        .await
-        {
+        match upload_object(&storage(), &refused.objects[0], &src, "a", None).await {
             Err(Error::Hub(hub)) => {
                 assert_eq!(hub.status, 422);
                 assert!(hub.message.contains("too big") && hub.message.contains("aa"));
@@ -1171,16 +1071,7 @@ mod tests {
         // The batch says 30 bytes; the source has 23.
         let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 30);
         let dir = tempfile::tempdir().unwrap();
-        match upload_object(
-            &reqwest::Client::new(),
-            &obj,
-            &file_source(&dir),
-            "w",
-            &settings(),
-            None,
-        )
-        .await
-        {
+        match upload_object(&storage(), &obj, &file_source(&dir), "w", None).await {
             Err(Error::Io { context, .. }) => assert!(context.contains("weights.bin"), "{context}"),
             other => panic!("{other:?}"),
         }

@@ -21,9 +21,6 @@ use serde::Serialize;
 use super::hash::FileHashes;
 use super::ops::{AddSource, sized_chunks};
 
-/// The `Content-Type` of a commit body.
-pub const NDJSON_CONTENT_TYPE: &str = "application/x-ndjson";
-
 /// How many raw bytes of a regular file are base64-encoded at a time (192 KiB, a multiple of 3);
 /// each chunk of the body is at most 4/3 of this (256 KiB).
 pub const BASE64_INPUT_CHUNK: usize = 3 * 64 * 1024;
@@ -41,6 +38,7 @@ pub struct CommitHeader {
 
 impl CommitHeader {
     /// A header with this summary, an empty description and no parent commit.
+    #[cfg(test)]
     pub fn new(summary: impl Into<String>) -> Self {
         CommitHeader {
             summary: summary.into(),
@@ -111,16 +109,6 @@ impl CommitLine {
                 size: hashes.size,
                 old_path: None,
             }
-        }
-    }
-
-    /// The path in the repository this line writes or deletes.
-    pub fn path(&self) -> &str {
-        match self {
-            CommitLine::File { path, .. }
-            | CommitLine::LfsFile { path, .. }
-            | CommitLine::DeletedFile { path }
-            | CommitLine::DeletedFolder { path } => path,
         }
     }
 }
@@ -543,7 +531,7 @@ mod tests {
         let body = reqwest::Body::wrap_stream(commit_body(CommitHeader::new("s"), lines));
         let status = reqwest::Client::new()
             .post(server.url("/commit"))
-            .header(reqwest::header::CONTENT_TYPE, NDJSON_CONTENT_TYPE)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
             .body(body)
             .send()
             .await
