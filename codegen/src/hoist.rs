@@ -20,7 +20,7 @@
 //!   larger shape took: larger shapes are named first, so a parent's name is known before its
 //!   children's.
 //!
-//! [`check_names`] fails the build, naming the JSON pointer, when a name is numbered, a
+//! [`hoist_shared_schemas`] fails the build, naming the JSON pointer, when a name is numbered, a
 //! `Variant`/`Subtype` name, or 60 characters or more.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,7 +32,7 @@ use crate::{CodegenError, Result};
 
 /// Names for important shapes, keyed by the sorted property names of the object.
 /// Enums are keyed by `enum:` and their sorted values.
-const NAME_OVERRIDES: &[(&str, &str)] = &[
+pub const NAME_OVERRIDES: &[(&str, &str)] = &[
     (
         "avatarUrl,fullname,isHf,isHfAdmin,isMod,isPro,name,type",
         "Author",
@@ -657,7 +657,7 @@ fn proposals(o: &Occurrence, chains: &BTreeMap<String, Place>) -> Vec<Proposal> 
     out.into_iter().map(rename).collect()
 }
 
-/// Whether a name is one [`check_names`] refuses, and why.
+/// Whether a name is one the build refuses ([`hoist_shared_schemas`] and the generator check every type name), and why.
 pub fn bad_name(name: &str) -> Option<&'static str> {
     let stripped = DIGIT_NAMES
         .iter()
