@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use hf_hub_api::commit::{Phase, ProgressEvent};
 use hf_hub_api::repo::Repo;
-use hf_hub_api::types::{CreateRepoBody, TreeEntryType};
+use hf_hub_api::types::{CreateRepoModel, TreeEntryType};
 use hf_hub_api::{CommitInfo, Hub};
 use hf_hub_sim::{RepoType, SimConfig, Simulator};
 use sha1::Sha1;
@@ -574,12 +574,10 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
         .build()?;
     let repo_name = format!("commit-bench-{}", case.name);
     let repo_id = format!("{}/{repo_name}", hf_hub_sim::DEFAULT_USER);
-    let body: CreateRepoBody = serde_json::from_value(serde_json::json!({
-        "name": repo_name,
-        "type": "model",
-        "private": false,
-    }))?;
-    rt.block_on(hub.create_repo(body).send())?;
+    rt.block_on(
+        hub.create_repo(CreateRepoModel::new(&repo_name).private(false))
+            .send(),
+    )?;
 
     // The measurement: VmRSS just before, VmHWM reset, the push, VmHWM just after.
     let recorder = Arc::new(Recorder::new());

@@ -16,7 +16,7 @@ use std::time::Instant;
 use futures::TryStreamExt;
 use hf_hub_api::commit::{Phase, ProgressEvent};
 use hf_hub_api::repo::{Repo, RepoId};
-use hf_hub_api::types::{CreateRepoBody, TreeEntryType};
+use hf_hub_api::types::{CreateRepoModel, TreeEntryType};
 use hf_hub_api::{Hub, HubErrorKind};
 use hf_hub_sim::{SimConfig, Simulator};
 
@@ -66,12 +66,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Logged in as {}", me.name);
 
     // 1. Create the repository (an existing one is fine).
-    let body: CreateRepoBody = serde_json::from_value(serde_json::json!({
-        "name": repo_id.name(),
-        "organization": (repo_id.namespace() != me.name).then(|| repo_id.namespace()),
-        "type": "model",
-        "private": false,
-    }))?;
+    let mut body = CreateRepoModel::new(repo_id.name()).private(false);
+    if repo_id.namespace() != me.name {
+        body = body.organization(repo_id.namespace());
+    }
     match hub.create_repo(body).await {
         Ok(_) => println!("Created {repo_id}"),
         Err(e) if e.status() == Some(409) => println!("{repo_id} already exists"),

@@ -228,6 +228,13 @@ impl ClientHooks<Transport> for Client {
             let url = request.url_mut();
             if let Some(trimmed) = url.path().strip_suffix('/').map(str::to_owned) {
                 url.set_path(&trimmed);
+            } else if crate::generated::LITERAL_SLASH_WILDCARD.contains(&op) {
+                // A file path keeps its `/`: the wildcard is the last segment, encoded whole.
+                let path = url.path().to_owned();
+                if let Some((head, last)) = path.rsplit_once('/') {
+                    let last = last.replace("%2F", "/").replace("%2f", "/");
+                    url.set_path(&format!("{head}/{last}"));
+                }
             }
         }
         if request_info.commit {

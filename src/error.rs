@@ -492,6 +492,18 @@ fn redacted_url(url: &url::Url) -> String {
     url.to_string()
 }
 
+/// A value a generated type refused (a string off its pattern, a number out of range), so
+/// `"MODEL_ID".parse::<types::Key>()?` works in a function returning this crate's `Result`.
+impl From<crate::types::error::ConversionError> for Error {
+    fn from(e: crate::types::error::ConversionError) -> Self {
+        Error::InvalidInput {
+            what: "request value",
+            value: String::new(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
         let target = e

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use common::{Answer, ScriptServer};
 use hf_hub_api::repo::{Repo, RepoId};
+use hf_hub_api::types::{CreateRepoBranchBody, PreuploadBody, PreuploadBodyFile};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::{Error, Hub, HubErrorKind, Result};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn hub(url: &str) -> Hub {
     Hub::builder()
@@ -39,14 +40,15 @@ fn to_json<T: serde::Serialize>(r: Result<T>) -> Result<Value> {
 // ---- one call site per operation ---------------------------------------------------------
 
 async fn create_repo(hub: &Hub) -> Result<Value> {
-    let body = serde_json::from_value(json!({"name": "tmp_test_space", "type": "model"}))
-        .expect("a create-repo body");
-    to_json(hub.create_repo(body).await)
+    to_json(
+        hub.create_repo(hf_hub_api::types::CreateRepoModel::new("tmp_test_space"))
+            .await,
+    )
 }
 
 async fn create_branch(hub: &Hub) -> Result<()> {
-    let body = serde_json::from_value(json!({})).expect("a create-branch body");
-    hub.create_repo_branch(&model(), "dev", body).await
+    hub.create_repo_branch(&model(), "dev", CreateRepoBranchBody::new())
+        .await
 }
 
 async fn space_variables(hub: &Hub) -> Result<Value> {
@@ -79,10 +81,11 @@ async fn raw_commit(hub: &Hub) -> Result<Value> {
 }
 
 async fn preupload(hub: &Hub) -> Result<Value> {
-    let body = serde_json::from_value(json!({"files": [
-        {"path": "app.py", "size": 12, "sample": "cHJpbnQoImhpIik="}
-    ]}))
-    .expect("a preupload body");
+    let body = PreuploadBody::new(vec![PreuploadBodyFile::new(
+        "app.py",
+        "cHJpbnQoImhpIik=",
+        12,
+    )]);
     to_json(
         hub.preupload(&Repo::space("user/space").unwrap(), "main", body)
             .await,

@@ -53,6 +53,7 @@ pub fn generate(normalised: &Value, rows: &[OperationRow]) -> Result<Generated> 
         .map_err(|e| CodegenError::Generator(format!("progenitor's output does not parse: {e}")))?;
     rename_underscore_id_fields(&mut file);
     check_type_names(&file)?;
+    crate::bodies::add_body_builders(&mut file, normalised)?;
     let ops = requests::operations_by_id(normalised);
     let mut plans = Vec::new();
     for f in requests::client_methods(&file) {
@@ -368,7 +369,14 @@ fn exercise_code(
             .collect();
         let mut expected_path = path.to_string();
         for (k, v) in &path_values {
-            expected_path = expected_path.replace(&format!("{{{k}}}"), &encode(v));
+            // A download's file path (the trailing wildcard) keeps `/`, each segment encoded.
+            let last = path.ends_with(&format!("/{{{k}}}"));
+            let value = if last && name.contains("resolve") {
+                v.split('/').map(encode).collect::<Vec<_>>().join("/")
+            } else {
+                encode(v)
+            };
+            expected_path = expected_path.replace(&format!("{{{k}}}"), &value);
         }
         match skip {
             Some(reason) => expectations.push(quote! {
@@ -473,8 +481,17 @@ fn optional_trailing_wildcards(doc: &Value) -> TokenStream {
     }
     names.sort();
     names.dedup();
+    // A file path in a download URL keeps its `/` (each segment encoded), as every official
+    // client sends it; the tree listing's folder stays encoded whole (`dir%2Fsub`), which is
+    // what the official client sends there.
+    let literal: Vec<&String> = names
+        .iter()
+        .filter(|n| n.contains("resolve"))
+        .collect();
     quote! {
         /// Operations whose last path parameter is a wildcard that may be empty (the root).
         pub const OPTIONAL_TRAILING_WILDCARD: &[&str] = &[#(#names),*];
+        /// Of those, the downloads: their wildcard (a file path) keeps `/` literal.
+        pub const LITERAL_SLASH_WILDCARD: &[&str] = &[#(#literal),*];
     }
 }

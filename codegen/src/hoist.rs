@@ -135,13 +135,21 @@ pub const LOCATION_NAMES: &[(&str, &str)] = &[
     ("ListRepoTreeItem", "TreeEntry"),
     ("ListRepoCommitsItem", "Commit"),
     ("GetPathsInfoItem", "PathInfo"),
-    ("ListJobsItem", "Job"),
     ("ListOrganizationMembersItem", "OrganizationMember"),
     ("ListRepoLfsFilesItem", "LfsFile"),
     ("ListRepoUserAccessRequestItem", "AccessRequest"),
     ("ListBucketTreeItem", "BucketTreeEntry"),
     ("GetRepoRefsResponse", "RepoRefs"),
     ("WhoamiUser", "WhoAmI"),
+    ("ListJobsItem", "Job"),
+    ("GetJobResponse", "Job"),
+    ("DuplicateRepoResourceGroupId", "ResourceGroupId"),
+    ("DuplicateRepoSecret", "SpaceVariableOrSecret"),
+    ("CreateRepoModelLicenseName", "LicenseName"),
+    ("GetBucketXetReadTokenResponse", "XetToken"),
+    ("UpdateCollectionData", "Collection"),
+    ("CreateSpaceSecretsBody", "SpaceKeyValue"),
+    ("GetRepoDiscussionResponse", "Discussion"),
     (
         "CreateAgenticProvisioningAccountRequestsCredentialsCredentials",
         "AgenticProvisioningAccountCredentials",
@@ -201,6 +209,8 @@ const VAGUE: &[&str] = &[
     "Error",
     "State",
     "Stage",
+    "Key",
+    "Id",
 ];
 
 /// Digits that are part of a name, not a counter.
@@ -729,7 +739,6 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
             let ops: BTreeSet<&str> = occ.iter().map(|o| o.op.as_str()).collect();
             if let [only] = lasts.into_iter().collect::<Vec<_>>()[..]
                 && ops.len() > 1
-                && value.get("properties").is_some()
                 && !only.is_empty()
                 && !VAGUE.contains(&only)
             {

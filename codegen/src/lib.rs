@@ -32,6 +32,7 @@
 //!   otherwise — the create-repo answer's `id` is an internal database id, the repository being
 //!   named by `name` and `url`; a variable's `key` repeats the key of the map holding it.
 
+pub(crate) mod bodies;
 pub mod generate;
 pub mod hoist;
 pub mod naming;

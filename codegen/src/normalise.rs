@@ -83,6 +83,7 @@ pub const STEPS: &[(&str, Step)] = &[
     ("rename_duplicate_path_params", rename_duplicate_path_params),
     ("merge_repo_type_copies", merge_repo_type_copies),
     ("assign_operation_ids", naming::assign_operation_ids),
+    ("drop_unreferenced_components", drop_unreferenced_components),
     ("hoist_shared_schemas", hoist::hoist_shared_schemas),
 ];
 
@@ -907,6 +908,50 @@ fn merge_object_schemas(a: &Value, b: &Value) -> Value {
         out.insert("required".into(), json!(required));
     }
     Value::Object(out)
+}
+
+/// Upstream's `components/schemas` holds shapes no operation uses (a `Job` beside the inline
+/// job answers): they would be types nothing returns, and would take names the operations'
+/// own shapes need. Components that no operation reaches, directly or through other
+/// components, are dropped.
+pub fn drop_unreferenced_components(doc: &mut Value) -> Result<usize> {
+    fn refs(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Value::as_str)
+                    && let Some(name) = r.strip_prefix("#/components/schemas/")
+                {
+                    out.insert(name.replace("~1", "/").replace("~0", "~"));
+                }
+                o.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut reached = BTreeSet::new();
+    refs(doc.get("paths").unwrap_or(&Value::Null), &mut reached);
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(0);
+    };
+    let mut todo: Vec<String> = reached.iter().cloned().collect();
+    while let Some(name) = todo.pop() {
+        let mut more = BTreeSet::new();
+        if let Some(s) = schemas.get(&name) {
+            refs(s, &mut more);
+        }
+        for m in more {
+            if reached.insert(m.clone()) {
+                todo.push(m);
+            }
+        }
+    }
+    let before = schemas.len();
+    schemas.retain(|k, _| reached.contains(k));
+    Ok(before - schemas.len())
 }
 
 /// Upstream writes a family of shapes as `allOf: [common fields, anyOf: [one member per

@@ -380,6 +380,13 @@ fn one(p: &Plan) -> (TokenStream, TokenStream) {
                         inits.push(quote! { #ident: #ident.into_iter().map(::std::convert::Into::into).collect() });
                         call_args.push(quote! { &#ident });
                     }
+                    Kind::Ref(t) if ident == "body" => {
+                        // A body is anything that converts into it: one member of a union
+                        // of bodies (`CreateRepoModel` for `CreateRepoBody`) is enough.
+                        params.push(quote! { #ident: impl ::std::convert::Into<#t> });
+                        inits.push(quote! { #ident: #ident.into() });
+                        call_args.push(quote! { &#ident });
+                    }
                     Kind::Ref(t) => {
                         params.push(quote! { #ident: #t });
                         inits.push(quote! { #ident });

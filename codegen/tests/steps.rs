@@ -893,3 +893,16 @@ fn every_omitted_field_row_records_an_answer_without_it() {
         assert!(!row.why.is_empty());
     }
 }
+
+#[test]
+fn components_no_operation_reaches_are_dropped() {
+    let mut d = json!({"openapi": "3.0.3", "paths": {"/api/a": {"get": {"operationId": "get_a",
+        "responses": ok_response(json!({"$ref": "#/components/schemas/Used"}))}}},
+        "components": {"schemas": {
+            "Used": {"type": "object", "properties": {"inner": {"$ref": "#/components/schemas/Inner"}}},
+            "Inner": {"type": "object", "properties": {"x": {"type": "string"}}},
+            "Job": {"type": "object", "properties": {"id": {"type": "string"}}}}}});
+    assert_eq!(normalise::drop_unreferenced_components(&mut d).unwrap(), 1);
+    let names = component_names(&d);
+    assert_eq!(names, ["Used", "Inner"]);
+}

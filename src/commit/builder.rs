@@ -735,18 +735,18 @@ impl CommitBuilder {
         let create_pr = self.create_pr.then_some(true);
         let mut lfs_by_oid: HashSet<String> = HashSet::new();
         for chunk in adds.chunks(MAX_PREUPLOAD_FILES) {
-            let body = types::PreuploadBody {
-                files: chunk
+            let body = types::PreuploadBody::new(
+                chunk
                     .iter()
-                    .map(|a| types::PreuploadBodyFile {
-                        path: a.path.to_string(),
-                        sample: a.hashes.sample.clone(),
-                        size: i64::try_from(a.hashes.size).unwrap_or(i64::MAX),
+                    .map(|a| {
+                        types::PreuploadBodyFile::new(
+                            &*a.path,
+                            a.hashes.sample.clone(),
+                            i64::try_from(a.hashes.size).unwrap_or(i64::MAX),
+                        )
                     })
                     .collect(),
-                git_attributes: None,
-                git_ignore: None,
-            };
+            );
             let mut request = self.hub.preupload(&self.repo, &self.revision, body);
             if let Some(on) = create_pr {
                 request = request.create_pr(on);
