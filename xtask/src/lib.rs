@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod pipeline;
 pub mod report;
 pub mod schema;

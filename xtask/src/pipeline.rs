@@ -6,6 +6,8 @@ use hf_hub_api_codegen::normalise::STEPS;
 use hf_hub_api_codegen::walk::METHODS;
 use serde_json::{Map, Value, json};
 
+use crate::api::ApiSnapshot;
+
 /// What the codegen made of one document (merged with the overlay).
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -18,6 +20,8 @@ pub struct Outcome {
     pub generated: Option<Generated>,
     /// Why the codegen failed, if it did.
     pub error: Option<String>,
+    /// The public Rust API, when generation ran and succeeded.
+    pub api: Option<ApiSnapshot>,
 }
 
 /// Sizes of the generated Rust.
@@ -71,8 +75,9 @@ pub fn overlay_shadowed(doc: &Value, overlay: Option<&Value>) -> Vec<(String, St
     out
 }
 
-/// The overlay without the operations upstream now defines.
-fn overlay_without_shadowed(doc: &Value, overlay: &Value) -> Value {
+/// The overlay without the operations upstream now defines (what the build of an older
+/// document would have merged: its upstream definition).
+pub fn overlay_without_shadowed(doc: &Value, overlay: &Value) -> Value {
     let shadowed = overlay_shadowed(doc, Some(overlay));
     let mut ov = overlay.clone();
     if let Some(paths) = ov.get_mut("paths").and_then(Value::as_object_mut) {
@@ -104,10 +109,17 @@ pub fn run(doc: &Value, overlay: Option<&Value>, generate: bool) -> Outcome {
                 rows_exact: true,
                 generated: None,
                 error: None,
+                api: None,
             };
             if generate {
                 match hf_hub_api_codegen::generate::generate(&normalised, &out.rows) {
-                    Ok(g) => out.generated = Some(Generated::of(&g.code)),
+                    Ok(g) => {
+                        out.generated = Some(Generated::of(&g.code));
+                        match ApiSnapshot::of(&g.code, &normalised) {
+                            Ok(api) => out.api = Some(api),
+                            Err(e) => out.error = Some(format!("API snapshot: {e}")),
+                        }
+                    }
                     Err(e) => out.error = Some(format!("generator: {e}")),
                 }
             }
@@ -145,6 +157,7 @@ fn best_effort(doc: &Value, overlay: Option<&Value>, error: String) -> Outcome {
         rows_exact: exact,
         generated: None,
         error: Some(error),
+        api: None,
     }
 }
 

@@ -11,6 +11,7 @@ use hf_hub_api_codegen::naming::OperationRow;
 use hf_hub_api_codegen::walk::METHODS;
 use serde_json::Value;
 
+use crate::api::{self, ApiDiff};
 use crate::pipeline::Outcome;
 use crate::schema::{self, diff_bodies, diff_parameters, diff_schema, list, resolve};
 
@@ -112,6 +113,9 @@ pub struct Report {
     pub overlay_now_upstream: Vec<OpRef>,
     /// One line on the codegen's outcome for the old and new documents.
     pub codegen: (String, String),
+    /// What changed in the generated public API, or why it could not be compared (the codegen
+    /// failed on a side).
+    pub api: Result<ApiDiff, String>,
 }
 
 type Key = (String, String);
@@ -387,6 +391,11 @@ pub fn compare(old: &Side<'_>, new: &Side<'_>, overlay: Option<&Value>) -> Repor
         components: component_changes(old.doc, new.doc),
         overlay_now_upstream,
         codegen: (codegen_line(old), codegen_line(new)),
+        api: match (&old.codegen.api, &new.codegen.api) {
+            (Some(a), Some(b)) => Ok(api::diff(a, b)),
+            (None, _) => Err("the codegen did not generate the old document".into()),
+            (_, None) => Err("the codegen did not generate the new document".into()),
+        },
     }
 }
 
@@ -455,7 +464,8 @@ fn component_changes(old: &Value, new: &Value) -> Vec<String> {
 }
 
 impl Report {
-    /// Whether the documents are the same operation for operation (prose aside).
+    /// Whether the documents are the same operation for operation (prose aside), and the public
+    /// API the same where it was compared.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty()
             && self.removed.is_empty()
@@ -464,6 +474,7 @@ impl Report {
             && self.changes.is_empty()
             && self.components.is_empty()
             && self.overlay_now_upstream.is_empty()
+            && !matches!(&self.api, Ok(d) if !d.is_empty())
     }
 
     /// The report as Markdown (for `spec/CHANGES.md` and the terminal).
@@ -503,6 +514,14 @@ impl Report {
         );
         let _ = writeln!(s, "- codegen on old: {}", self.codegen.0);
         let _ = writeln!(s, "- codegen on new: {}", self.codegen.1);
+        match &self.api {
+            Ok(d) => {
+                let _ = writeln!(s, "- public API: {}", d.summary());
+            }
+            Err(why) => {
+                let _ = writeln!(s, "- public API: not compared: {why}");
+            }
+        }
 
         if !self.overlay_now_upstream.is_empty() {
             let _ = writeln!(
@@ -588,6 +607,11 @@ impl Report {
             );
         }
         section(&mut s, "Components", &self.components, |c| c.clone());
+        if let Ok(d) = &self.api
+            && !d.is_empty()
+        {
+            s.push_str(&d.render());
+        }
         if self.is_empty() {
             let _ = writeln!(s, "\nNo operation, parameter or schema changed.");
         }

@@ -21,6 +21,15 @@ pub fn list<S: AsRef<str>>(names: &[S]) -> String {
     out.join(", ")
 }
 
+/// Every name, backquoted, comma-separated (no truncation: for lists a reader acts on).
+pub fn list_all<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

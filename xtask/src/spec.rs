@@ -149,30 +149,6 @@ pub fn pretty(doc: &Value) -> Result<String> {
     Ok(s)
 }
 
-/// Runs [`hf_hub_api_codegen::build`] and turns its result into an [`Outcome`], with best-effort
-/// rows (for the report) when it fails.
-fn build_outcome(
-    doc: &Value,
-    overlay: Option<&Value>,
-) -> (Outcome, Option<hf_hub_api_codegen::Output>) {
-    match hf_hub_api_codegen::build(doc.clone(), overlay.cloned()) {
-        Ok(out) => (
-            Outcome {
-                rows: out.operations.clone(),
-                rows_exact: true,
-                generated: Some(Generated::of(&out.code)),
-                error: None,
-            },
-            Some(out),
-        ),
-        Err(e) => {
-            let mut o = pipeline::run(doc, overlay, false);
-            o.error = Some(e.to_string());
-            (o, None)
-        }
-    }
-}
-
 /// Files written together: each goes to a temporary file in its directory first, and all are
 /// renamed into place only once every one is written.
 fn write_all_or_nothing(files: &[(PathBuf, String)]) -> Result<()> {
@@ -225,8 +201,10 @@ pub fn update(dir: &SpecDir, source: &str) -> Result<String> {
     } else {
         serde_json::json!({"paths": {}})
     };
-    let old_outcome = pipeline::run(&old, overlay.as_ref(), false);
-    let (new_outcome, built) = build_outcome(&doc, overlay.as_ref());
+    let old_outcome = old_side(&old, overlay.as_ref());
+    // The build, step by step (as `hf_hub_api_codegen::build`), keeping the normalised
+    // document for the API snapshot.
+    let new_outcome = pipeline::run(&doc, overlay.as_ref(), true);
     let old_label = old_path.display().to_string();
     let report = compare(
         &Side {
@@ -242,9 +220,8 @@ pub fn update(dir: &SpecDir, source: &str) -> Result<String> {
         overlay.as_ref(),
     );
     let text = report.render();
-    let Some(built) = built else {
+    if let Some(why) = new_outcome.error {
         println!("{text}");
-        let why = new_outcome.error.unwrap_or_default();
         if !report.overlay_now_upstream.is_empty() {
             bail!(
                 "{} overlay operation(s) are now defined upstream ({why}); remove them from {} and run the update again. {} left untouched",
@@ -257,8 +234,8 @@ pub fn update(dir: &SpecDir, source: &str) -> Result<String> {
             "the codegen cannot handle {source}: {why}\n{} left untouched",
             dir.dir.display()
         );
-    };
-    let inventory = hf_hub_api_codegen::inventory(&built.operations);
+    }
+    let inventory = hf_hub_api_codegen::inventory(&new_outcome.rows);
     write_all_or_nothing(&[
         (dir.document(), pretty(&doc)?),
         (dir.inventory(), inventory),
@@ -363,6 +340,14 @@ pub fn check(dir: &SpecDir) -> Result<String> {
     ))
 }
 
+/// The codegen on the older document of a comparison, generated (for its public API) with the
+/// overlay minus the operations that document defines itself: the old build had no overlay
+/// entry for them.
+fn old_side(doc: &Value, overlay: Option<&Value>) -> Outcome {
+    let overlay = overlay.map(|o| pipeline::overlay_without_shadowed(doc, o));
+    pipeline::run(doc, overlay.as_ref(), true)
+}
+
 /// `cargo xtask spec diff OLD NEW`: the change report between two documents (nothing
 /// written). The codegen runs on both with `overlay`; its failure on either is reported, not
 /// an error.
@@ -374,7 +359,7 @@ pub fn diff(old: &Path, new: &Path, overlay: Option<&Path>) -> Result<Report> {
         Some(p) => bail!("overlay {} does not exist", p.display()),
         None => None,
     };
-    let oa = pipeline::run(&a, overlay.as_ref(), false);
+    let oa = old_side(&a, overlay.as_ref());
     let ob = pipeline::run(&b, overlay.as_ref(), true);
     let (la, lb) = (old.display().to_string(), new.display().to_string());
     Ok(compare(

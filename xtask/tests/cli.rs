@@ -149,6 +149,13 @@ fn update_writes_document_inventory_and_report_then_check_passes() {
     assert!(inventory.contains("GET /api/things -> list_things  [overlay]\n"));
     let changes = std::fs::read_to_string(dir.path().join("CHANGES.md")).unwrap();
     assert!(changes.contains("## Renamed operations (2)"));
+    // The public API of both sides is compared, and the section lists what changed.
+    assert!(changes.contains("\n- public API: types: "), "{changes}");
+    assert!(changes.contains("\n## Public API\n"), "{changes}");
+    assert!(
+        changes.contains("### Changed method signatures"),
+        "{changes}"
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim_end(),
         changes.trim_end()

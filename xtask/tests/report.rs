@@ -18,7 +18,7 @@ fn load(name: &str) -> Value {
 
 fn report(old: &str, new: &str) -> Report {
     let (a, b, ov) = (load(old), load(new), load("overlay.json"));
-    let oa = pipeline::run(&a, Some(&ov), false);
+    let oa = pipeline::run(&a, Some(&ov), true);
     let ob = pipeline::run(&b, Some(&ov), true);
     compare(
         &Side {
