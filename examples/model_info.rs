@@ -7,7 +7,9 @@ use hf_hub_api::{Hub, Result};
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let id = std::env::args().nth(1).unwrap_or_else(|| "gpt2/gpt2".into());
+    let id = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "gpt2/gpt2".into());
     let hub = Hub::from_env()?;
     // Required inputs in the call, optional ones as named setters, then `.await`.
     let model = hub
@@ -17,7 +19,10 @@ async fn main() -> Result<()> {
     println!("{}", model.id);
     println!("  downloads  {}", model.downloads.unwrap_or_default());
     println!("  likes      {}", model.likes.unwrap_or_default());
-    println!("  pipeline   {}", model.pipeline_tag.as_deref().unwrap_or("-"));
+    println!(
+        "  pipeline   {}",
+        model.pipeline_tag.as_deref().unwrap_or("-")
+    );
     println!("  files      {}", model.siblings.len());
     Ok(())
 }

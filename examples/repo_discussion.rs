@@ -7,7 +7,9 @@ use hf_hub_api::{Hub, HubErrorKind, Result};
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let id = std::env::args().nth(1).unwrap_or_else(|| "me/scratch".into());
+    let id = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "me/scratch".into());
     let repo = Repo::model(&id)?;
     let hub = Hub::from_env()?;
     let me = hub.whoami().await?;

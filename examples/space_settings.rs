@@ -7,7 +7,11 @@ use hf_hub_api::{Hub, Result};
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let space = RepoId::new(std::env::args().nth(1).unwrap_or_else(|| "me/my-space".into()))?;
+    let space = RepoId::new(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "me/my-space".into()),
+    )?;
     let hub = Hub::from_env()?;
 
     // Variables are visible to anyone who can read the Space; secrets never leave it.
@@ -19,7 +23,11 @@ async fn main() -> Result<()> {
     hub.create_space_secrets(&space, secret).await?;
 
     for (key, v) in hub.get_space_variables(&space).await? {
-        println!("{key} = {} ({})", v.value, v.description.unwrap_or_default());
+        println!(
+            "{key} = {} ({})",
+            v.value,
+            v.description.unwrap_or_default()
+        );
     }
 
     hub.delete_space_variables(&space, DeleteSpaceSecretsBody::new("MODEL_ID"))

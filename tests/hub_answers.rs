@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::{Answer, ScriptServer};
 use hf_hub_api::repo::{Repo, RepoId};
-use hf_hub_api::types::{CreateRepoBranchBody, PreuploadBody, PreuploadBodyFile};
 use hf_hub_api::retry::RetryPolicy;
+use hf_hub_api::types::{CreateRepoBranchBody, PreuploadBody, PreuploadBodyFile};
 use hf_hub_api::{Error, Hub, HubErrorKind, Result};
 use serde_json::Value;
 

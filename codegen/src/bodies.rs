@@ -172,12 +172,9 @@ pub(crate) fn add_body_builders(file: &mut syn::File, doc: &Value) -> Result<usi
                 inits.push(quote! { #ident: ::std::default::Default::default() });
                 continue;
             }
-            let default = default_fn(&f.attrs)
-                .map(|p| quote! { #p() })
-                .or_else(|| {
-                    has_plain_default(&f.attrs)
-                        .then(|| quote! { ::std::default::Default::default() })
-                });
+            let default = default_fn(&f.attrs).map(|p| quote! { #p() }).or_else(|| {
+                has_plain_default(&f.attrs).then(|| quote! { ::std::default::Default::default() })
+            });
             if let Some(default) = default {
                 inits.push(quote! { #ident: #default });
                 let (input, value) = setter_input(ty);
@@ -203,7 +200,11 @@ pub(crate) fn add_body_builders(file: &mut syn::File, doc: &Value) -> Result<usi
             inits.push(quote! { #ident: #value });
             required_names.push(format!("`{ident}`"));
         }
-        if fields.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "new")) {
+        if fields
+            .named
+            .iter()
+            .any(|f| f.ident.as_ref().is_some_and(|i| i == "new"))
+        {
             continue;
         }
         let ident = &s.ident;
@@ -226,9 +227,8 @@ pub(crate) fn add_body_builders(file: &mut syn::File, doc: &Value) -> Result<usi
         });
     }
     let n = impls.len();
-    let extra: syn::File = syn::parse2(quote! { #(#impls)* }).map_err(|e| {
-        crate::CodegenError::Generator(format!("body builders do not parse: {e}"))
-    })?;
+    let extra: syn::File = syn::parse2(quote! { #(#impls)* })
+        .map_err(|e| crate::CodegenError::Generator(format!("body builders do not parse: {e}")))?;
     types.extend(extra.items);
     Ok(n)
 }

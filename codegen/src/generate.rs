@@ -484,10 +484,7 @@ fn optional_trailing_wildcards(doc: &Value) -> TokenStream {
     // A file path in a download URL keeps its `/` (each segment encoded), as every official
     // client sends it; the tree listing's folder stays encoded whole (`dir%2Fsub`), which is
     // what the official client sends there.
-    let literal: Vec<&String> = names
-        .iter()
-        .filter(|n| n.contains("resolve"))
-        .collect();
+    let literal: Vec<&String> = names.iter().filter(|n| n.contains("resolve")).collect();
     quote! {
         /// Operations whose last path parameter is a wildcard that may be empty (the root).
         pub const OPTIONAL_TRAILING_WILDCARD: &[&str] = &[#(#names),*];

@@ -147,6 +147,11 @@ pub const LOCATION_NAMES: &[(&str, &str)] = &[
     ("DuplicateRepoSecret", "SpaceVariableOrSecret"),
     ("CreateRepoModelLicenseName", "LicenseName"),
     ("GetBucketXetReadTokenResponse", "XetToken"),
+    ("GetRepoXetReadTokenResponse", "XetToken"),
+    ("ListPapersItemAuthor", "PaperAuthor"),
+    ("GetPaperAuthor", "PaperAuthor"),
+    ("ModelResourceGroup", "RepoResourceGroup"),
+    ("JobResourceGroup", "RepoResourceGroup"),
     ("UpdateCollectionData", "Collection"),
     ("CreateSpaceSecretsBody", "SpaceKeyValue"),
     ("GetRepoDiscussionResponse", "Discussion"),
@@ -739,6 +744,7 @@ pub fn hoist_shared_schemas(doc: &mut Value) -> Result<usize> {
             let ops: BTreeSet<&str> = occ.iter().map(|o| o.op.as_str()).collect();
             if let [only] = lasts.into_iter().collect::<Vec<_>>()[..]
                 && ops.len() > 1
+                && value.get("properties").is_some()
                 && !only.is_empty()
                 && !VAGUE.contains(&only)
             {

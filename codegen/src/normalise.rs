@@ -1293,7 +1293,8 @@ pub fn preupload_create_pr_param(doc: &mut Value) -> Result<usize> {
     Ok(n)
 }
 
-/// About 50 operations have no `responses` at all, which openapiv3 requires. Every one of
+/// About 50 operations have no `responses` at all (or only a redirect), which openapiv3
+/// requires. Every one of
 /// them that is not a GET is a mutation (create or delete a branch or tag, merge or pin a
 /// discussion, set Space secrets, …) whose answer carries nothing a caller reads: it gets
 /// one `2XX` response without content, so its method answers `()` for any success status.
@@ -1302,8 +1303,14 @@ pub fn preupload_create_pr_param(doc: &mut Value) -> Result<usize> {
 pub fn insert_empty_responses(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |_, method, op, _| {
+        // No responses, or none left once the non-success ones are gone (the ask-access
+        // POSTs declare only their 303 to the repository's HTML page).
+        let none = op
+            .get("responses")
+            .is_none_or(|r| r.as_object().is_some_and(|m| m.is_empty()));
         if let Some(o) = op.as_object_mut()
-            && !o.contains_key("responses")
+            && none
+            && !(method == "get" && o.contains_key("responses"))
         {
             let responses = if method == "get" {
                 json!({})
@@ -1378,14 +1385,18 @@ pub const INTEGER_NAMES: &[&str] = &[
     "quantity",
     "rank",
     "requestCount",
+    "retry",
     "size",
     "spacesCount",
+    "start",
     "startIndex",
+    "timeout",
     "totalCents",
     "totalCostMicroUSD",
     "totalCostMicroUsd",
     "totalFiles",
     "unitCostMicroUSD",
+    "unread",
     "upvotes",
     "usageAtChargeTimeMicroUSD",
     "usedMicroUsd",

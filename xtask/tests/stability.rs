@@ -92,19 +92,9 @@ const KNOWN_RENAMES: &[(&str, &str, &str)] = &[
          `jwt` parameter",
     ),
     (
-        "ListJobsItemCreatedBy",
-        "AuthCheckJobUser",
-        "shared; new `auth_check_job` answer's `user`",
-    ),
-    (
         "UpdateCollectionItemsItemId",
         "ListUserLikesCursor",
         "shared id string; new `list_user_likes` `cursor` parameter",
-    ),
-    (
-        "GetRepoXetReadTokenResponse",
-        "GetBucketXetReadTokenResponse",
-        "shared answer; its repo operations became per-type paths and bucket operations joined",
     ),
     // A shape that was shared lost its other place (that place's schema changed).
     (
@@ -115,7 +105,7 @@ const KNOWN_RENAMES: &[(&str, &str, &str)] = &[
     // A new larger shape, named first, took the name.
     (
         "ScheduledJob",
-        "ListJobsItemInitiatorScheduledJob",
+        "JobInitiatorScheduledJob",
         "a new union member of the resource-group listing took `ScheduledJob`",
     ),
     // The parent's name changed (its schema changed and a new operation shares it).
