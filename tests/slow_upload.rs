@@ -9,6 +9,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use bytes::Bytes;
 use hf_hub_api::repo::Repo;
 use hf_hub_api::retry::RetryPolicy;
@@ -68,19 +70,10 @@ impl SlowServer {
 /// Reads one request (head, then the body at the route's rate), answers, closes.
 async fn serve(mut sock: TcpStream, routes: &[Route], log: &Mutex<Vec<Received>>) {
     let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 16 * 1024];
-    let head_end = loop {
-        let Ok(n) = sock.read(&mut chunk).await else {
-            return;
-        };
-        if n == 0 {
-            return;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
+    let Some(head_end) = common::read_head(&mut sock, &mut buf).await else {
+        return;
     };
+    let mut chunk = vec![0u8; 16 * 1024];
     let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
     let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
     let length: Option<usize> = head

@@ -189,15 +189,13 @@ pub(crate) fn add_body_builders(file: &mut syn::File, doc: &Value) -> Result<usi
                 });
                 continue;
             }
-            let (input, value) = setter_input(ty);
+            let (input, _) = setter_input(ty);
             params.push(quote! { #ident: #input });
-            let value = if is_string(ty) {
-                quote! { #ident.into() }
+            if is_string(ty) {
+                inits.push(quote! { #ident: #ident.into() });
             } else {
-                let _ = value;
-                quote! { #ident }
-            };
-            inits.push(quote! { #ident: #value });
+                inits.push(quote! { #ident });
+            }
             required_names.push(format!("`{ident}`"));
         }
         if fields

@@ -253,16 +253,7 @@ fn exercise_code(
                         Some(r) => r.strip_prefix('#').and_then(|ptr| doc.pointer(ptr)),
                         None => schema,
                     };
-                    let values: Vec<String> = schema
-                        .and_then(|s| s.get("enum"))
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(String::from)
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let values = crate::walk::strings(schema.and_then(|s| s.get("enum")));
                     let plural = if values.iter().any(|v| v == "models") {
                         "models".to_string()
                     } else if let Some(v) = values.first() {

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use crate::normalise::each_operation;
+use crate::walk::strings;
 use crate::{CodegenError, Result};
 
 /// Names for important shapes, keyed by the sorted property names of the object.
@@ -277,15 +278,7 @@ fn member_segment(member: &Value, siblings: &[Value], pointer: &str) -> Result<S
         }
     };
     let values = |v: &Value, k: &str| -> Vec<String> {
-        v.pointer(&format!("/properties/{}/enum", crate::walk::esc(k)))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default()
+        strings(v.pointer(&format!("/properties/{}/enum", crate::walk::esc(k))))
     };
     // A discriminating constant: a property every member has, with values that differ.
     for k in props(member) {
@@ -325,16 +318,7 @@ fn member_segment(member: &Value, siblings: &[Value], pointer: &str) -> Result<S
         .filter(|s| *s != member)
         .flat_map(props)
         .collect();
-    let required: Vec<String> = member
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let required = strings(member.get("required"));
     if let Some(k) = required.iter().find(|k| !others.contains(*k)) {
         return Ok(format!("With{}", pascal(k)));
     }
@@ -378,32 +362,21 @@ fn member_segment(member: &Value, siblings: &[Value], pointer: &str) -> Result<S
             _ => "Known".to_string(),
         });
     }
-    if props(member).is_empty()
-        && let Some(t) = member.get("type").and_then(Value::as_str)
-        && siblings
+    // The only member with its `type` (or `format`) among its siblings.
+    let only_one = |key: &str| -> Option<&str> {
+        let mine = member.get(key).and_then(Value::as_str)?;
+        let same = siblings
             .iter()
-            .filter(|s| s.get("type").and_then(Value::as_str) == Some(t))
-            .count()
-            == 1
+            .filter(|s| s.get(key).and_then(Value::as_str) == Some(mine))
+            .count();
+        (same == 1).then_some(mine)
+    };
+    if let Some(t) = only_one("type")
+        && props(member).is_empty()
     {
         return Ok(pascal(t));
     }
-    if member.get("type").and_then(Value::as_str) == Some("array")
-        && siblings
-            .iter()
-            .filter(|s| s.get("type").and_then(Value::as_str) == Some("array"))
-            .count()
-            == 1
-    {
-        return Ok("List".into());
-    }
-    if let Some(f) = member.get("format").and_then(Value::as_str)
-        && siblings
-            .iter()
-            .filter(|s| s.get("format").and_then(Value::as_str) == Some(f))
-            .count()
-            == 1
-    {
+    if let Some(f) = only_one("format") {
         return Ok(pascal(f));
     }
     Err(CodegenError::at(

@@ -17,6 +17,18 @@ pub enum Place {
     Component,
 }
 
+/// The strings of a JSON array (`required`, `enum`), or none when it is not one.
+pub fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Escapes one JSON-pointer token.
 pub fn esc(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")

@@ -9,6 +9,22 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// Reads from `sock` into `buf` until the end of a request head; returns where the head ends
+/// (what follows in `buf` is the start of the body), or `None` when the peer closes first.
+pub async fn read_head(sock: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(p + 4);
+        }
+    }
+}
+
 /// One scripted answer.
 #[derive(Clone, Debug)]
 pub struct Answer {
@@ -71,19 +87,10 @@ impl ScriptServer {
                 let (seen, script) = (s2.clone(), sc2.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
-                    let mut chunk = [0u8; 8192];
-                    let head_end = loop {
-                        let Ok(n) = sock.read(&mut chunk).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break p + 4;
-                        }
+                    let Some(head_end) = read_head(&mut sock, &mut buf).await else {
+                        return;
                     };
+                    let mut chunk = [0u8; 8192];
                     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                     let mut lines = head.split("\r\n");
                     let first = lines.next().unwrap_or_default().to_string();
