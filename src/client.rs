@@ -577,6 +577,10 @@ pub(crate) async fn finish_json<T: DeserializeOwned>(
 }
 
 /// The answer of a generated operation without a body, or its error.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_empty(
     operation: &'static str,
     r: std::result::Result<ResponseValue<()>, progenitor_client::Error<()>>,
@@ -588,6 +592,10 @@ pub(crate) async fn finish_empty(
 }
 
 /// The body of a generated operation answering bytes, or its error.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_bytes(
     operation: &'static str,
     r: std::result::Result<
@@ -602,6 +610,10 @@ pub(crate) async fn finish_bytes(
 }
 
 /// The error of a failed first page, for the paginator.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn page_error<T: DeserializeOwned>(
     operation: &'static str,
     e: progenitor_client::Error<()>,
