@@ -422,6 +422,20 @@ fn authorization_value(token: &Token) -> Result<HeaderValue> {
     Ok(value)
 }
 
+/// TLS for every built-in client: rustls with the *ring* provider (aws-lc, reqwest's default,
+/// costs every dependent build minutes of C compilation) and the platform's certificate
+/// verifier, offering HTTP/2 and HTTP/1.1. Nothing process-wide is installed.
+fn tls_config() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// A built-in HTTP client: with `timeouts.read` as its read timeout, or without one (for
 /// streamed bodies, whose answer wait [`streamed`] times instead).
 pub(crate) fn http_client(
@@ -429,7 +443,15 @@ pub(crate) fn http_client(
     with_read_timeout: bool,
     what: &str,
 ) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder().connect_timeout(timeouts.connect);
+    let tls = tls_config().map_err(|e| Error::Transport {
+        message: format!("cannot set up TLS for the {what}: {e}"),
+        maybe_sent: false,
+        idempotent: true,
+        source: None,
+    })?;
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(timeouts.connect);
     if with_read_timeout {
         builder = builder.read_timeout(timeouts.read);
     }
@@ -619,4 +641,34 @@ pub(crate) async fn page_error<T: DeserializeOwned>(
     e: progenitor_client::Error<()>,
 ) -> Error {
     map_error::<T>(operation, e, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_is_rustls_with_ring_offering_h2_and_http1() {
+        let config = tls_config().unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let ring = rustls::crypto::ring::default_provider();
+        let ours: Vec<_> = config
+            .crypto_provider()
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .collect();
+        let theirs: Vec<_> = ring.cipher_suites.iter().map(|s| s.suite()).collect();
+        assert_eq!(ours, theirs);
+        // No process-wide provider is installed by building clients.
+        let timeouts = Timeouts {
+            connect: Duration::from_secs(1),
+            read: Duration::from_secs(1),
+        };
+        let _ = http_client(timeouts, true, "test client").unwrap();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    }
 }
