@@ -238,6 +238,23 @@ async fn serve_connection(
     }
 }
 
+/// The answer with its full `Content-Length` but only `after` bytes of body: hyper closes the
+/// connection when the body ends short, as a dropped download looks to the client.
+async fn cut_body(resp: Resp, after: usize) -> Resp {
+    let (mut head, body) = resp.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    head.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(bytes.len()),
+    );
+    let cut = bytes.slice(..after.min(bytes.len()));
+    Resp::from_parts(head, http_body_util::Full::new(cut))
+}
+
 async fn handle(
     shared: Arc<Shared>,
     origin: Origin,
@@ -327,6 +344,10 @@ async fn handle(
                 None,
                 format!("Injected fault after applying the request: status {status}"),
             ))
+        }
+        (Some(Fault::CutBody { after }), Ok(body)) => {
+            let resp = handlers::dispatch(&shared, route, &parts, body);
+            cut_body(resp, after).await
         }
         (Some(Fault::Delay(_)) | None, Ok(body)) => {
             handlers::dispatch(&shared, route, &parts, body)
