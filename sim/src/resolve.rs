@@ -102,8 +102,11 @@ fn ranged(data: Bytes, range: Option<&str>) -> Resp {
             set_header(&mut resp, "content-range", &format!("bytes */{len}"));
             return resp;
         }
+        // Explicit, so that a HEAD of an empty file says 0 too.
+        let len = data.len().to_string();
         let mut resp = response(200, "application/octet-stream", data);
         set_header(&mut resp, "accept-ranges", "bytes");
+        set_header(&mut resp, "content-length", &len);
         return resp;
     };
     let part =

@@ -238,21 +238,11 @@ async fn serve_connection(
     }
 }
 
-/// The answer with its full `Content-Length` but only `after` bytes of body: hyper closes the
-/// connection when the body ends short, as a dropped download looks to the client.
-async fn cut_body(resp: Resp, after: usize) -> Resp {
-    let (mut head, body) = resp.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    head.headers.insert(
-        http::header::CONTENT_LENGTH,
-        http::HeaderValue::from(bytes.len()),
-    );
-    let cut = bytes.slice(..after.min(bytes.len()));
-    Resp::from_parts(head, http_body_util::Full::new(cut))
+/// The answer with its full `Content-Length` but only `after` bytes of body, then the
+/// connection closed: a download cut part-way.
+fn cut_body(resp: Resp, after: usize) -> Resp {
+    let (head, body) = resp.into_parts();
+    Resp::from_parts(head, crate::util::SimBody::cut(body.into_bytes(), after))
 }
 
 async fn handle(
@@ -347,7 +337,7 @@ async fn handle(
         }
         (Some(Fault::CutBody { after }), Ok(body)) => {
             let resp = handlers::dispatch(&shared, route, &parts, body);
-            cut_body(resp, after).await
+            cut_body(resp, after)
         }
         (Some(Fault::Delay(_)) | None, Ok(body)) => {
             handlers::dispatch(&shared, route, &parts, body)

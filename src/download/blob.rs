@@ -60,6 +60,7 @@ pub(crate) async fn fetch(hub: &Hub, job: &BlobJob<'_>, progress: Progress<'_>) 
         )
     };
     super::cache::create_parent(&job.incomplete)
+        .and_then(|()| super::cache::create_parent(&job.dest))
         .map_err(|e| io_err("cannot create the folder of", e))?;
     let mut offset = if job.restart {
         0
@@ -140,14 +141,8 @@ async fn one_get(
 ) -> Attempt {
     let response = match wire::get(hub, job.url, offset).await {
         Ok(r) => r,
-        Err(e) => {
-            let cut = if e.is_retryable() {
-                Cut::Transient(e)
-            } else {
-                Cut::Fatal(e)
-            };
-            return Err((offset, hasher, cut));
-        }
+        // The transport already retried the request itself.
+        Err(e) => return Err((offset, hasher, Cut::Fatal(e))),
     };
     let mut start = offset;
     let restart = match response.status() {
