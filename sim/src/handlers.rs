@@ -1866,17 +1866,17 @@ fn storage_complete(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
 
 fn resolve(ctx: &Ctx<'_>, r: &RepoRef, rev: &str, path: &str) -> Result<Resp, SimError> {
     let state = ctx.shared.state();
-    if let Some(new_id) = state.renamed.get(&(r.kind, r.id.clone())) {
-        if !state.repos.contains_key(&(r.kind, r.id.clone())) {
-            // A renamed repository: a relative redirect under its new name, the rest as sent.
-            let raw = ctx.parts.uri.path();
-            let old = format!("/{}{}/", r.kind.url_prefix(), r.id);
-            let new = format!("/{}{}/", r.kind.url_prefix(), new_id);
-            let location = raw.replacen(&old, &new, 1);
-            let mut resp = response(307, "text/plain; charset=utf-8", Bytes::from("Moved"));
-            set_header(&mut resp, "location", &location);
-            return Ok(resp);
-        }
+    if let Some(new_id) = state.renamed.get(&(r.kind, r.id.clone()))
+        && !state.repos.contains_key(&(r.kind, r.id.clone()))
+    {
+        // A renamed repository: a relative redirect under its new name, the rest as sent.
+        let raw = ctx.parts.uri.path();
+        let old = format!("/{}{}/", r.kind.url_prefix(), r.id);
+        let new = format!("/{}{}/", r.kind.url_prefix(), new_id);
+        let location = raw.replacen(&old, &new, 1);
+        let mut resp = response(307, "text/plain; charset=utf-8", Bytes::from("Moved"));
+        set_header(&mut resp, "location", &location);
+        return Ok(resp);
     }
     let repo = read_repo(&state, ctx, r)?;
     let request = crate::resolve::Resolve {
