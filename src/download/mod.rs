@@ -1,5 +1,5 @@
-//! Downloads into the shared Hugging Face cache: one file ([`Hub::download`]), a whole
-//! revision ([`Hub::snapshot`]), or a file's bytes without the cache ([`Hub::download_stream`]).
+//! Downloads into the shared Hugging Face cache: one file ([`Hub::download`](crate::Hub::download)), a whole
+//! revision ([`Hub::snapshot`](crate::Hub::snapshot)), or a file's bytes without the cache ([`Hub::download_stream`](crate::Hub::download_stream)).
 //!
 //! ```no_run
 //! # async fn demo() -> hf_hub_api::Result<()> {
@@ -19,7 +19,7 @@
 //!
 //! # The cache
 //!
-//! The folder is [`Hub::cache_dir`]: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+//! The folder is [`Hub::cache_dir`](crate::Hub::cache_dir): `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
 //! `~/.cache/huggingface/hub` (with [`HubBuilder::from_env`](crate::HubBuilder::from_env);
 //! [`HubBuilder::cache_dir`](crate::HubBuilder::cache_dir) sets it). Its layout is the Python
 //! client's, so both read and fill one cache:
