@@ -171,6 +171,8 @@ fn drive() {
     let exe = std::env::current_exe().expect("exe");
     let mut server: Child = Command::new(&exe)
         .env("HF_BENCH_ROLE", "server")
+        .env("BENCH_SMALL_FILES", s.small_files.to_string())
+        .env("BENCH_BIG_MIB", s.big_mib.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -96,7 +96,13 @@ pub(crate) async fn fetch(hub: &Hub, job: &BlobJob<'_>, progress: Progress<'_>) 
                 tracing::debug!(file = %job.label, offset, error = %e, "download cut: resuming");
                 tokio::time::sleep(delay).await;
             }
-            Err((_, _, Cut::Fatal(e))) => return Err(e),
+            Err((_, _, Cut::Fatal(e))) => {
+                if matches!(e, Error::Decode { .. }) {
+                    // The server sent more than it announced: the partial file cannot be trusted.
+                    let _ = std::fs::remove_file(&job.incomplete);
+                }
+                return Err(e);
+            }
         }
     }
     if let (Some(expected), Some(h)) = (job.sha256, hasher) {
