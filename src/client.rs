@@ -1,5 +1,6 @@
 //! The [`Hub`] client: configuration, origin-scoped credentials, retries, tracing.
 
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -46,6 +47,13 @@ pub(crate) struct Transport {
     /// The client for requests with a streamed body, without a read timeout of its own (see
     /// [`streamed`]); `None` when the caller gave their own client, whose timeouts then apply.
     uploads: Option<reqwest::Client>,
+    /// The client for downloads: never follows a redirect by itself (the download code
+    /// follows those that stay on the endpoint's origin and reads the metadata of the others).
+    downloads: reqwest::Client,
+    /// The shared download cache (`None` when nothing said where it is, not even `HOME`).
+    cache_dir: Option<PathBuf>,
+    /// Answer downloads from the cache only.
+    offline: bool,
 }
 
 /// The connect and read timeouts of the built-in clients.
@@ -62,6 +70,8 @@ impl std::fmt::Debug for Transport {
             .field("token", &self.authorization.as_ref().map(|_| "<redacted>"))
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("cache_dir", &self.cache_dir)
+            .field("offline", &self.offline)
             .finish()
     }
 }
@@ -96,6 +106,11 @@ impl Transport {
     /// The timeouts the built-in clients use.
     pub(crate) fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// The HTTP client of downloads (follows no redirect by itself).
+    pub(crate) fn downloads(&self) -> &reqwest::Client {
+        &self.downloads
     }
 
     /// Puts our headers on a request: user agent, and the token only on the endpoint origin.
@@ -267,6 +282,13 @@ impl std::fmt::Debug for ByteStream {
     }
 }
 
+impl ByteStream {
+    /// The body of an answer, as it arrives.
+    pub(crate) fn of_response(response: Response) -> ByteStream {
+        ByteStream(Box::pin(response.bytes_stream()))
+    }
+}
+
 impl Stream for ByteStream {
     type Item = Result<Bytes>;
 
@@ -288,6 +310,8 @@ pub struct HubBuilder {
     retry: Option<RetryPolicy>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
+    cache_dir: Option<PathBuf>,
+    offline: Option<bool>,
     env: bool,
 }
 
@@ -341,9 +365,25 @@ impl HubBuilder {
         self
     }
 
+    /// The shared download cache folder (default `~/.cache/huggingface/hub`, or with
+    /// [`Self::from_env`] `HF_HUB_CACHE`, else `$HF_HOME/hub`, as the Python client decides it);
+    /// see the [`download` module](crate::download).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Answer downloads from the cache only, sending no request (default off, or with
+    /// [`Self::from_env`] `HF_HUB_OFFLINE`).
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.offline = Some(offline);
+        self
+    }
+
     /// Take `HF_ENDPOINT`, the token (`HF_TOKEN`, `HF_TOKEN_PATH`, `$HF_HOME/token`, unless
-    /// `HF_HUB_DISABLE_IMPLICIT_TOKEN`) and `HF_HUB_USER_AGENT_ORIGIN` from the environment,
-    /// for whatever was not set explicitly.
+    /// `HF_HUB_DISABLE_IMPLICIT_TOKEN`), `HF_HUB_USER_AGENT_ORIGIN`, the download cache
+    /// (`HF_HUB_CACHE`, `HF_HOME`) and `HF_HUB_OFFLINE` from the environment, for whatever was
+    /// not set explicitly.
     pub fn from_env(mut self) -> Self {
         self.env = true;
         self
@@ -382,6 +422,15 @@ impl HubBuilder {
                 Some(http_client(timeouts, false, "HTTP client for uploads")?),
             ),
         };
+        let home_only = |name: &str| match name {
+            "HOME" => config::process_env(name),
+            _ => None,
+        };
+        let cache_dir = match self.cache_dir {
+            Some(dir) => Some(dir),
+            None if self.env => config::hub_cache(env),
+            None => config::hub_cache(&home_only),
+        };
         let transport = Transport {
             endpoint: endpoint.clone(),
             authorization,
@@ -389,6 +438,9 @@ impl HubBuilder {
             user_agent,
             timeouts,
             uploads,
+            downloads: download_client(timeouts)?,
+            cache_dir,
+            offline: self.offline.unwrap_or_else(|| config::offline(env)),
         };
         let base = endpoint.as_str().trim_end_matches('/').to_string();
         let raw = Client::new_with_client(&base, client, transport);
@@ -463,6 +515,21 @@ pub(crate) fn http_client(
     })
 }
 
+/// The client of downloads: the built-in timeouts, and no redirect followed by itself.
+fn download_client(timeouts: Timeouts) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Transport {
+            message: format!("cannot build the HTTP client for downloads: {e}"),
+            maybe_sent: false,
+            idempotent: true,
+            source: None,
+        })
+}
+
 /// A client of the Hugging Face Hub.
 ///
 /// Cheap to clone; clones share the connection pool. Every operation of the Hub's API is a
@@ -507,6 +574,16 @@ impl Hub {
     /// The configured endpoint.
     pub fn endpoint(&self) -> &Url {
         self.transport().endpoint()
+    }
+
+    /// The shared download cache folder, when one is known (see [`HubBuilder::cache_dir`]).
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.transport().cache_dir.as_deref()
+    }
+
+    /// Whether downloads answer from the cache only (see [`HubBuilder::offline`]).
+    pub fn is_offline(&self) -> bool {
+        self.transport().offline
     }
 
     /// Sends a hand-built request for `operation` through the client's rules (token scoping,

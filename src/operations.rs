@@ -149,6 +149,11 @@ const HAND_BUILT: &[(&str, &str, bool)] = &[
         "/{namespace}/{repo}/resolve/{rev}/{path}",
         true,
     ),
+    (
+        "repo_info_at_revision",
+        "/api/{repoType}/{namespace}/{repo}/revision/{rev}",
+        true,
+    ),
 ];
 
 fn is_safe_method(method: &str) -> bool {
