@@ -488,25 +488,20 @@ fn tls_config() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
     Ok(config)
 }
 
-/// A built-in HTTP client: with `timeouts.read` as its read timeout, or without one (for
-/// streamed bodies, whose answer wait [`streamed`] times instead).
-pub(crate) fn http_client(
-    timeouts: Timeouts,
-    with_read_timeout: bool,
-    what: &str,
-) -> Result<reqwest::Client> {
+/// What every built-in client shares: our TLS and the connect timeout.
+fn client_builder(timeouts: Timeouts, what: &str) -> Result<reqwest::ClientBuilder> {
     let tls = tls_config().map_err(|e| Error::Transport {
         message: format!("cannot set up TLS for the {what}: {e}"),
         maybe_sent: false,
         idempotent: true,
         source: None,
     })?;
-    let mut builder = reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .connect_timeout(timeouts.connect);
-    if with_read_timeout {
-        builder = builder.read_timeout(timeouts.read);
-    }
+        .connect_timeout(timeouts.connect))
+}
+
+fn build_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client> {
     builder.build().map_err(|e| Error::Transport {
         message: format!("cannot build the {what}: {e}"),
         maybe_sent: false,
@@ -515,19 +510,27 @@ pub(crate) fn http_client(
     })
 }
 
+/// A built-in HTTP client: with `timeouts.read` as its read timeout, or without one (for
+/// streamed bodies, whose answer wait [`streamed`] times instead).
+pub(crate) fn http_client(
+    timeouts: Timeouts,
+    with_read_timeout: bool,
+    what: &str,
+) -> Result<reqwest::Client> {
+    let mut builder = client_builder(timeouts, what)?;
+    if with_read_timeout {
+        builder = builder.read_timeout(timeouts.read);
+    }
+    build_client(builder, what)
+}
+
 /// The client of downloads: the built-in timeouts, and no redirect followed by itself.
 fn download_client(timeouts: Timeouts) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(timeouts.connect)
+    let what = "HTTP client for downloads";
+    let builder = client_builder(timeouts, what)?
         .read_timeout(timeouts.read)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| Error::Transport {
-            message: format!("cannot build the HTTP client for downloads: {e}"),
-            maybe_sent: false,
-            idempotent: true,
-            source: None,
-        })
+        .redirect(reqwest::redirect::Policy::none());
+    build_client(builder, what)
 }
 
 /// A client of the Hugging Face Hub.
