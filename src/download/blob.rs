@@ -1,11 +1,17 @@
 //! Bringing one blob's bytes to disk: streamed to `{blob}.incomplete` in bounded memory,
 //! hashed while written (sha256 for LFS objects), resumed with `Range` after a transient
 //! failure part-way, and renamed into place only when complete and verified.
+//!
+//! Three stages run side by side: the network side (async) gathers the body's small chunks
+//! into batches of about [`BATCH`] bytes and hands them over a bounded channel, awaiting
+//! room (a runtime worker never blocks); a blocking writer writes each batch with one
+//! vectored write; a hashing thread hashes what was written. Memory stays bounded by the
+//! queues (about `(QUEUE + HASH_QUEUE + 3) × BATCH`).
 
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, IoSlice, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::sync_channel;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -19,8 +25,17 @@ use crate::commit::{Phase, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::retry::{RetryState, Verdict};
 
-/// How many chunks may wait between the network and the disk writer.
-const QUEUE: usize = 16;
+/// How many bytes the network side gathers before handing them to the writer.
+const BATCH: usize = 1 << 20;
+
+/// How many batches may wait between the network side and the writer.
+const QUEUE: usize = 4;
+
+/// How many written batches may wait for the hashing thread.
+const HASH_QUEUE: usize = 2;
+
+/// Chunks as they came from the network, written together.
+type Batch = Vec<Bytes>;
 
 /// What to fetch and where to put it.
 pub(crate) struct BlobJob<'a> {
@@ -161,17 +176,19 @@ async fn one_get(
         start = 0;
         hasher = job.sha256.map(|_| Sha256::new());
     }
-    let (tx, rx) = sync_channel::<Bytes>(QUEUE);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
     let path = job.incomplete.clone();
-    let writer = tokio::task::spawn_blocking(move || write_chunks(&path, start, rx, hasher));
+    let writer = tokio::task::spawn_blocking(move || write_batches(&path, start, rx, hasher));
     let mut stream = response.bytes_stream();
     let mut cut = None;
     let mut received = 0u64;
+    let mut batch = Batch::new();
+    let mut batched = 0usize;
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(bytes) => {
-                let n = bytes.len() as u64;
-                if start + received + n > job.size {
+                let n = bytes.len();
+                if start + received + n as u64 > job.size {
                     cut = Some(Cut::Fatal(Error::Decode {
                         path: "body".into(),
                         message: format!(
@@ -181,16 +198,21 @@ async fn one_get(
                     }));
                     break;
                 }
-                if tx.send(bytes).is_err() {
-                    break; // the writer failed: its error is below
-                }
-                received += n;
+                received += n as u64;
+                batched += n;
+                batch.push(bytes);
                 progress(ProgressEvent::FileBytes {
                     phase: Phase::Downloading,
                     path: job.label.clone(),
-                    bytes: n,
+                    bytes: n as u64,
                     file_size: Some(job.size),
                 });
+                if batched >= BATCH {
+                    batched = 0;
+                    if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                        break; // the writer failed: its error is below
+                    }
+                }
             }
             Err(e) => {
                 let e = Error::from(e);
@@ -202,6 +224,11 @@ async fn one_get(
                 break;
             }
         }
+    }
+    if !batch.is_empty() {
+        // What arrived before the end (or a cut) is kept, so that a resume starts after it;
+        // a failed send means the writer failed, whose error is below.
+        let _ = tx.send(batch).await;
     }
     drop(tx);
     let written = writer.await.map_err(|e| io::Error::other(e.to_string()));
@@ -249,12 +276,14 @@ fn body_verdict(e: &Error) -> Verdict {
     }
 }
 
-/// The disk side: appends chunks at `start` (truncating what follows), hashing them.
-fn write_chunks(
+/// The disk side: writes batches at `start` (truncating what follows) while a scoped thread
+/// hashes what was written; returns where the file ends and the hasher, which has seen
+/// exactly the bytes written.
+fn write_batches(
     path: &Path,
     start: u64,
-    rx: Receiver<Bytes>,
-    mut hasher: Option<Sha256>,
+    mut rx: tokio::sync::mpsc::Receiver<Batch>,
+    hasher: Option<Sha256>,
 ) -> io::Result<(u64, Option<Sha256>)> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -263,42 +292,136 @@ fn write_chunks(
         .open(path)?;
     file.set_len(start)?;
     file.seek(io::SeekFrom::Start(start))?;
-    let mut file = io::BufWriter::with_capacity(1 << 20, file);
-    let mut end = start;
-    for chunk in rx {
-        file.write_all(&chunk)?;
-        if let Some(h) = hasher.as_mut() {
-            h.update(&chunk);
+    std::thread::scope(|scope| {
+        let (to_hasher, hashing) = match hasher {
+            Some(mut h) => {
+                let (htx, hrx) = sync_channel::<Batch>(HASH_QUEUE);
+                let handle = scope.spawn(move || {
+                    for batch in hrx {
+                        batch.iter().for_each(|chunk| h.update(chunk));
+                    }
+                    h
+                });
+                (Some(htx), Some(handle))
+            }
+            None => (None, None),
+        };
+        let mut end = start;
+        let mut written = Ok(());
+        while let Some(batch) = rx.blocking_recv() {
+            if let Err(e) = write_all_vectored(&mut file, &batch) {
+                written = Err(e);
+                break;
+            }
+            end += batch.iter().map(|c| c.len() as u64).sum::<u64>();
+            if let Some(htx) = &to_hasher {
+                // Fails only if the hashing thread is gone, which its join reports.
+                let _ = htx.send(batch);
+            }
         }
-        end += chunk.len() as u64;
+        drop(rx);
+        drop(to_hasher);
+        let hasher = match hashing.map(|h| h.join()) {
+            None => None,
+            Some(Ok(h)) => Some(h),
+            Some(Err(_)) => return Err(io::Error::other("the sha256 thread stopped")),
+        };
+        written.map(|()| (end, hasher))
+    })
+}
+
+/// Writes every chunk of `batch`, in order, with as few `writev` calls as it takes.
+fn write_all_vectored(file: &mut std::fs::File, batch: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = batch
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| IoSlice::new(c))
+        .collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    file.flush()?;
-    Ok((end, hasher))
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Runs the writer on its own thread with `batches`, as the network side would.
+    fn write(
+        path: &Path,
+        start: u64,
+        batches: Vec<Batch>,
+        hasher: Option<Sha256>,
+    ) -> io::Result<(u64, Option<Sha256>)> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Batch>(1);
+        let path = path.to_owned();
+        let handle = std::thread::spawn(move || write_batches(&path, start, rx, hasher));
+        for batch in batches {
+            tx.blocking_send(batch).unwrap();
+        }
+        drop(tx);
+        handle.join().unwrap()
+    }
+
     #[test]
     fn the_writer_truncates_at_its_start_and_hashes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.incomplete");
         std::fs::write(&path, b"hello world").unwrap();
-        let (tx, rx) = sync_channel::<Bytes>(1);
-        let handle = std::thread::spawn(move || write_chunks(&path, 5, rx, Some(Sha256::new())));
-        tx.send(Bytes::from_static(b", you")).unwrap();
-        drop(tx);
-        let (end, h) = handle.join().unwrap().unwrap();
+        let batch = vec![Bytes::from_static(b", you")];
+        let (end, h) = write(&path, 5, vec![batch], Some(Sha256::new())).unwrap();
         assert_eq!(end, 10);
-        assert_eq!(
-            std::fs::read(dir.path().join("x.incomplete")).unwrap(),
-            b"hello, you"
-        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello, you");
         // The hasher saw only what this call wrote.
         assert_eq!(
             super::super::hex(&h.unwrap().finalize()),
             super::super::hex(&Sha256::digest(b", you"))
         );
+    }
+
+    #[test]
+    fn batches_are_written_and_hashed_in_order_with_empty_chunks_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("y.incomplete");
+        // Many batches of many uneven chunks (more than one writev's worth of slices).
+        let mut expected = Vec::new();
+        let mut batches = Vec::new();
+        for b in 0..5u8 {
+            let mut batch = Batch::new();
+            for c in 0..1500u32 {
+                let len = (c as usize * 7 + b as usize) % 97;
+                let chunk: Vec<u8> = (0..len).map(|i| (i as u8) ^ b ^ (c as u8)).collect();
+                expected.extend_from_slice(&chunk);
+                batch.push(Bytes::from(chunk));
+            }
+            batch.push(Bytes::new());
+            batches.push(batch);
+        }
+        let (end, h) = write(&path, 0, batches, Some(Sha256::new())).unwrap();
+        assert_eq!(end, expected.len() as u64);
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+        assert_eq!(
+            super::super::hex(&h.unwrap().finalize()),
+            super::super::hex(&Sha256::digest(&expected))
+        );
+        // Without a hasher (not an LFS file), nothing is hashed and the bytes are the same.
+        let (end, h) = write(&path, 0, vec![vec![Bytes::from_static(b"abc")]], None).unwrap();
+        assert_eq!((end, h.is_none()), (3, true));
+        assert_eq!(std::fs::read(&path).unwrap(), b"abc");
+    }
+
+    #[test]
+    fn a_writer_that_cannot_open_its_file_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing-folder/z.incomplete");
+        let err = write(&path, 0, vec![], Some(Sha256::new())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 }
