@@ -3,7 +3,7 @@
 //! failure part-way, and renamed into place only when complete and verified.
 //!
 //! Three stages run side by side: the network side (async) gathers the body's small chunks
-//! into batches of about [`BATCH`] bytes and hands them over a bounded channel, awaiting
+//! into batches of about `BATCH` bytes and hands them over a bounded channel, awaiting
 //! room (a runtime worker never blocks); a blocking writer writes each batch with one
 //! vectored write; a hashing thread hashes what was written. Memory stays bounded by the
 //! queues (about `(QUEUE + HASH_QUEUE + 3) × BATCH`).
