@@ -1,6 +1,9 @@
 //! Every generated operation, called against a loopback server: the method, the exact
 //! percent-encoded path and the required query parameters are what the document says.
 
+#[cfg(not(exercise_generated))]
+compile_error!("the exercise code was not generated: this copy has no ../spec/hub-openapi.json");
+
 use std::collections::BTreeSet;
 
 use hf_hub_api::Hub;
