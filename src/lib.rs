@@ -19,6 +19,7 @@ pub mod client;
 pub mod commit;
 pub mod config;
 pub mod error;
+pub(crate) mod headers;
 mod link;
 pub mod operations;
 pub mod pagination;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use crate::walk::{METHODS, Place, each_schema, esc, walk_schema};
-use crate::{CodegenError, Result, hoist, naming};
+use crate::{CodegenError, Result, hoist, media, naming, served};
 
 /// What each step changed: `(step name, places changed)`, in the order they ran.
 #[derive(Debug, Default, Clone)]
@@ -77,11 +77,20 @@ pub const STEPS: &[(&str, Step)] = &[
     ("merge_200_207_responses", merge_200_207_responses),
     ("drop_non_success_responses", drop_non_success_responses),
     ("byte_stream_responses", byte_stream_responses),
+    ("vendor_json_media_types", media::vendor_json_media_types),
+    ("binary_body_media_choice", media::binary_body_media_choice),
     ("commit_raw_body", commit_raw_body),
     ("preupload_create_pr_param", preupload_create_pr_param),
     ("insert_empty_responses", insert_empty_responses),
     ("rename_duplicate_path_params", rename_duplicate_path_params),
+    ("trailing_wildcards", served::trailing_wildcards),
     ("merge_repo_type_copies", merge_repo_type_copies),
+    (
+        "merge_unprefixed_model_copies",
+        served::merge_unprefixed_model_copies,
+    ),
+    ("extra_repo_types", served::extra_repo_types),
+    ("open_enums", crate::patch::open_enums),
     ("assign_operation_ids", naming::assign_operation_ids),
     ("drop_unreferenced_components", drop_unreferenced_components),
     ("hoist_shared_schemas", hoist::hoist_shared_schemas),
@@ -234,9 +243,14 @@ pub fn reject_unknown_keywords(doc: &mut Value) -> Result<usize> {
 
 /// The commit operations declare a `Content-Type` header parameter; OpenAPI says such
 /// parameters are ignored (the media type says it), and progenitor would make it an argument.
+/// A body of several media types keeps it: there the caller chooses the media type
+/// (`media::binary_body_media_choice`).
 pub fn drop_content_type_header_params(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |_, _, op, _| {
+        if crate::media::has_media_type_choice(op) {
+            return Ok(());
+        }
         if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
             let before = params.len();
             params.retain(|p| {
@@ -1221,7 +1235,8 @@ pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
         }
         if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
             for (code, r) in responses.iter_mut() {
-                if code.starts_with('2') {
+                // A HEAD answer (file metadata) has headers and no body.
+                if code.starts_with('2') && r.get("content").is_some() {
                     r["content"] = json!({"application/octet-stream": {
                         "schema": {"type": "string", "format": "binary"}}});
                     n += 1;
@@ -1540,12 +1555,12 @@ pub fn rename_duplicate_path_params(doc: &mut Value) -> Result<usize> {
     Ok(n)
 }
 
-const REPO_TYPE_SEGMENTS: [&str; 3] = ["models", "datasets", "spaces"];
+const REPO_TYPE_SEGMENTS: [&str; 4] = ["models", "datasets", "spaces", "kernels"];
 
 /// Upstream repeats many operations once per repo type (`/api/models/{namespace}/{repo}/…`,
-/// `/api/datasets/…`, `/api/spaces/…`), identical but for that segment and their tags. Such a
-/// group becomes one operation over a `{repoType}` path parameter, so users call one method
-/// with a repo type. Copies that differ in anything else stay separate.
+/// `/api/datasets/…`, `/api/spaces/…`, `/api/kernels/…`), identical but for that segment and
+/// their tags. Such a group becomes one operation over a `{repoType}` path parameter, so
+/// users call one method with a repo type. Copies that differ in anything else stay separate.
 pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(0);
@@ -1557,8 +1572,11 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
         let Some(pos) = segs.iter().position(|s| REPO_TYPE_SEGMENTS.contains(s)) else {
             continue;
         };
-        // Only `/api/<type>/{namespace}/{repo}...` and `/api/resolve-cache/<type>/...`.
-        if segs.get(pos + 1) != Some(&"{namespace}") || segs.get(pos + 2) != Some(&"{repo}") {
+        // Only `/api/<type>/{namespace}/{repo}...`, `/api/resolve-cache/<type>/...` and the web
+        // routes, `/<type>/{namespace}/{repo}/…` (git's `{repo}.git/…` among them).
+        if segs.get(pos + 1) != Some(&"{namespace}")
+            || !matches!(segs.get(pos + 2), Some(&"{repo}" | &"{repo}.git"))
+        {
             continue;
         }
         let mut t = segs.clone();
