@@ -1221,10 +1221,18 @@ pub fn drop_non_success_responses(doc: &mut Value) -> Result<usize> {
 
 /// Operations whose success answer is not one JSON document: the `resolve` downloads
 /// (declared as JSON, but they redirect to the file's bytes) and the server-sent-event
-/// streams (logs, metrics, events). Their answers become byte streams.
+/// streams (logs, metrics, events). Their answers become byte streams. A download that takes
+/// a `Range` header answers a range as `206 Partial Content`, which upstream does not
+/// declare: it is added beside the 200.
 pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |path, _, op, _| {
+        let ranged = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|p| p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("range")));
         let text = op.to_string();
         let is_resolve = path.contains("/resolve/") || path.starts_with("/api/resolve-cache/");
         let is_sse = text.contains("text/event-stream")
@@ -1241,6 +1249,17 @@ pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
                         "schema": {"type": "string", "format": "binary"}}});
                     n += 1;
                 }
+            }
+            if is_resolve
+                && ranged
+                && !responses.contains_key("206")
+                && let Some(ok) = responses.get("200").cloned()
+                && ok.get("content").is_some()
+            {
+                let mut partial = ok;
+                partial["description"] = json!("The range of the file asked for");
+                responses.insert("206".into(), partial);
+                n += 1;
             }
         }
         Ok(())
