@@ -203,7 +203,11 @@ impl Transport {
             else {
                 break;
             };
-            tracing::debug!(operation = info.operation, host = next.host_str(), "following a redirect to another origin");
+            tracing::debug!(
+                operation = info.operation,
+                host = next.host_str(),
+                "following a redirect to another origin"
+            );
             let mut request = Request::new(reqwest::Method::GET, next);
             *request.headers_mut() = headers.clone();
             response = self.execute(client, request, info).await?;

@@ -307,13 +307,16 @@ mod tests {
             "/api/models/a/b/xet-read-token/main"
         );
         // A redirect without X-Linked-Size has no known size.
-        let bare =
-            types::FileMetadata::from_headers(307, &headers(&[("x-repo-commit", "c"), ("content-length", "9")]))
-                .unwrap();
+        let bare = types::FileMetadata::from_headers(
+            307,
+            &headers(&[("x-repo-commit", "c"), ("content-length", "9")]),
+        )
+        .unwrap();
         assert_eq!(bare.file_size(), None);
         assert_eq!(bare.file_etag(), None);
         // X-Repo-Commit is required.
-        let err = types::FileMetadata::from_headers(200, &headers(&[("etag", "\"x\"")])).unwrap_err();
+        let err =
+            types::FileMetadata::from_headers(200, &headers(&[("etag", "\"x\"")])).unwrap_err();
         assert!(err.to_string().contains("X-Repo-Commit"), "{err}");
     }
 }

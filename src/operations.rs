@@ -240,7 +240,10 @@ mod tests {
         assert!(verify.idempotent);
         assert_eq!(verify.scope, Scope::Repo);
         assert_eq!(RequestInfo::of("resolve_file", "GET").scope, Scope::Path);
-        assert_eq!(RequestInfo::of("get_file_metadata", "HEAD").scope, Scope::Path);
+        assert_eq!(
+            RequestInfo::of("get_file_metadata", "HEAD").scope,
+            Scope::Path
+        );
         // Unknown names: the method decides.
         assert!(RequestInfo::of("nothing_like_this", "GET").idempotent);
         assert!(!RequestInfo::of("nothing_like_this", "POST").idempotent);

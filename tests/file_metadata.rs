@@ -59,9 +59,18 @@ async fn an_lfs_file_redirected_to_the_cdn_answers_from_the_redirect() {
     assert!(meta.is_redirect());
     assert_eq!(meta.x_repo_commit, "c0ffee00");
     assert_eq!(meta.file_etag().as_deref(), Some(SHA));
-    assert_eq!(meta.file_size(), Some(4_976_698_672), "never the redirect's length");
+    assert_eq!(
+        meta.file_size(),
+        Some(4_976_698_672),
+        "never the redirect's length"
+    );
     assert_eq!(meta.content_length, Some(1354));
-    assert!(meta.location.as_deref().unwrap().starts_with(&cdn.base_url()));
+    assert!(
+        meta.location
+            .as_deref()
+            .unwrap()
+            .starts_with(&cdn.base_url())
+    );
     assert_eq!(meta.x_xet_hash.as_deref(), Some("a1b2"));
     let base = Url::parse(&hub_server.base_url()).unwrap();
     assert_eq!(
@@ -74,7 +83,8 @@ async fn an_lfs_file_redirected_to_the_cdn_answers_from_the_redirect() {
 async fn a_renamed_repo_answers_a_relative_redirect_that_is_followed() {
     let server = MockServer::start_async().await;
     let old = server.mock(|when, then| {
-        when.method("HEAD").path("/datasets/old/name/resolve/main/data.csv");
+        when.method("HEAD")
+            .path("/datasets/old/name/resolve/main/data.csv");
         then.status(307)
             .header("location", "/datasets/new/name/resolve/main/data.csv")
             .header("x-repo-commit", "deadbeef");
@@ -103,7 +113,8 @@ async fn a_renamed_repo_answers_a_relative_redirect_that_is_followed() {
 async fn a_missing_file_is_an_error_and_a_missing_commit_header_too() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
-        when.method("HEAD").path("/spaces/a/b/resolve/main/nope.txt");
+        when.method("HEAD")
+            .path("/spaces/a/b/resolve/main/nope.txt");
         then.status(404)
             .header("x-error-code", "EntryNotFound")
             .header("x-error-message", "Entry not found")
@@ -204,19 +215,26 @@ async fn raw_files_answer_their_blob_and_its_headers() {
 async fn bucket_files_and_xet_tokens_read_their_headers() {
     let server = MockServer::start_async().await;
     let bucket = server.mock(|when, then| {
-        when.method("HEAD").path("/buckets/acme/cache/resolve/runs/1/log.txt");
+        when.method("HEAD")
+            .path("/buckets/acme/cache/resolve/runs/1/log.txt");
         then.status(200)
             .header("x-xet-hash", "feed")
-            .header("x-xet-refresh-route", "/api/buckets/acme/cache/xet-read-token")
+            .header(
+                "x-xet-refresh-route",
+                "/api/buckets/acme/cache/xet-read-token",
+            )
             .header("x-linked-size", "77");
     });
     let token = server.mock(|when, then| {
-        when.method(GET).path("/api/kernels/acme/k/xet-read-token/main");
+        when.method(GET)
+            .path("/api/kernels/acme/k/xet-read-token/main");
         then.status(200)
             .header("x-xet-cas-url", "https://cas.example")
             .header("x-xet-access-token", "xet_secret")
             .header("x-xet-token-expiration", "1900000000")
-            .body(r#"{"casUrl":"https://cas.example","accessToken":"xet_secret","exp":1900000000}"#);
+            .body(
+                r#"{"casUrl":"https://cas.example","accessToken":"xet_secret","exp":1900000000}"#,
+            );
     });
     let hub = hub(&server);
     let meta = hub
@@ -236,8 +254,14 @@ async fn bucket_files_and_xet_tokens_read_their_headers() {
         .await
         .unwrap();
     assert_eq!(body.cas_url, "https://cas.example");
-    assert_eq!(headers.x_xet_cas_url.as_deref(), Some("https://cas.example"));
-    assert_eq!(headers.x_xet_token_expiration.as_deref(), Some("1900000000"));
+    assert_eq!(
+        headers.x_xet_cas_url.as_deref(),
+        Some("https://cas.example")
+    );
+    assert_eq!(
+        headers.x_xet_token_expiration.as_deref(),
+        Some("1900000000")
+    );
     let shown = format!("{headers:?}");
     assert!(!shown.contains("xet_secret"), "{shown}");
     bucket.assert_calls(1);

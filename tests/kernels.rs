@@ -31,7 +31,11 @@ async fn a_kernel_repo_takes_a_commit_lists_its_tree_and_serves_its_files() {
         .create_repo(CreateRepoKernel::new("flash-attn"))
         .await
         .unwrap();
-    assert!(created.url.ends_with("/kernels/sim-user/flash-attn"), "{}", created.url);
+    assert!(
+        created.url.ends_with("/kernels/sim-user/flash-attn"),
+        "{}",
+        created.url
+    );
     assert!(sim.repo_exists(RepoType::Kernel, REPO));
 
     let repo = Repo::kernel(REPO).unwrap();
@@ -66,7 +70,13 @@ async fn a_kernel_repo_takes_a_commit_lists_its_tree_and_serves_its_files() {
     paths.sort_unstable();
     assert_eq!(
         paths,
-        [".gitattributes", "build", "build.toml", "build/torch", "build/torch/_ops.so"]
+        [
+            ".gitattributes",
+            "build",
+            "build.toml",
+            "build/torch",
+            "build/torch/_ops.so"
+        ]
     );
     let tree = sim
         .hub_requests()

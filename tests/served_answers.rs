@@ -7,9 +7,9 @@ use futures::TryStreamExt;
 use hf_hub_api::repo::{Repo, RepoId, RepoType};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::{
-    AttachmentMediaType, EditRepoDiscussionCommentBody, OauthRefreshGrant, RequestSpaceHardwareBody,
-    SetSpaceDevModeBody, SetSpaceSleepTimeBody, SpaceHardware, SpaceReplicasRequested,
-    SpaceStage, SpaceStorage, UpdateCollectionItemBody, ValidateYamlBody,
+    AttachmentMediaType, EditRepoDiscussionCommentBody, OauthRefreshGrant,
+    RequestSpaceHardwareBody, SetSpaceDevModeBody, SetSpaceSleepTimeBody, SpaceHardware,
+    SpaceReplicasRequested, SpaceStage, SpaceStorage, UpdateCollectionItemBody, ValidateYamlBody,
 };
 use hf_hub_api::{Hub, HubErrorKind};
 use httpmock::prelude::*;
@@ -66,7 +66,10 @@ async fn the_space_runtime_keeps_stages_and_flavors_it_does_not_know() {
         Some(SpaceReplicasRequested::ModeStringMode(_))
     ));
     let hot = rt.hot_reloading.as_ref().unwrap();
-    assert_eq!(hot.replica_statuses[1], vec![Some("4f1d2c0e9a".into()), None]);
+    assert_eq!(
+        hot.replica_statuses[1],
+        vec![Some("4f1d2c0e9a".into()), None]
+    );
     assert_eq!(rt.volumes.len(), 2);
     assert!(rt.volumes[1].extra.contains_key("somethingNew"));
     assert!(rt.extra.contains_key("cpu") && rt.extra.contains_key("memory"));
@@ -75,7 +78,10 @@ async fn the_space_runtime_keeps_stages_and_flavors_it_does_not_know() {
     assert_eq!(back["hardware"]["requested"], "h200x8");
     assert_eq!(back["stage"], "RUNNING_BUILDING");
     // Open enums read and write every value.
-    assert_eq!("l4x1".parse::<SpaceHardware>().unwrap(), SpaceHardware::L4x1);
+    assert_eq!(
+        "l4x1".parse::<SpaceHardware>().unwrap(),
+        SpaceHardware::L4x1
+    );
     assert_eq!(SpaceStage::from("NEW_ONE").as_str(), "NEW_ONE");
     assert_eq!(SpaceStage::Paused.to_string(), "PAUSED");
 }
@@ -229,7 +235,10 @@ async fn an_attachment_goes_up_with_its_media_type_and_answers_its_url() {
         .await
         .unwrap();
     upload.assert_calls(1);
-    assert_eq!(url, "https://cdn-uploads.example/acme/abc.png\n", "the text as sent");
+    assert_eq!(
+        url, "https://cdn-uploads.example/acme/abc.png\n",
+        "the text as sent"
+    );
 }
 
 #[tokio::test]
@@ -246,10 +255,14 @@ async fn collection_items_move_and_access_is_checked() {
         then.status(200).body("{}");
     });
     let gated = server.mock(|when, then| {
-        when.method(GET).path("/api/models/acme/gated/auth-check/write");
+        when.method(GET)
+            .path("/api/models/acme/gated/auth-check/write");
         then.status(403)
             .header("x-error-code", "GatedRepo")
-            .header("x-error-message", "Access to model acme/gated is restricted.")
+            .header(
+                "x-error-message",
+                "Access to model acme/gated is restricted.",
+            )
             .body("{}");
     });
     let hub = hub(&server);
@@ -258,7 +271,9 @@ async fn collection_items_move_and_access_is_checked() {
         "favourites",
         "65f0a1b2c3d4e5f6a7b8c9d0",
         "65f0a1b2c3d4e5f6a7b8c9d1",
-        UpdateCollectionItemBody::new().position(0).note("Start here"),
+        UpdateCollectionItemBody::new()
+            .position(0)
+            .note("Start here"),
     )
     .await
     .unwrap();
@@ -405,7 +420,11 @@ async fn safetensors_headers_are_typed_per_tensor() {
     assert_eq!(embed.dtype, "BF16");
     assert_eq!(embed.shape, [128_256, 4096]);
     assert_eq!(embed.data_offsets, [0, 1_050_673_152]);
-    assert!(meta.headers["model-00002-of-00002.safetensors"].metadata.is_empty());
+    assert!(
+        meta.headers["model-00002-of-00002.safetensors"]
+            .metadata
+            .is_empty()
+    );
     assert_eq!(
         meta.index.unwrap().metadata["total_size"],
         json!(16_060_522_496_u64)
@@ -475,5 +494,9 @@ async fn oauth_tokens_are_asked_for_with_a_form_and_kept_out_of_debug() {
     discovery.assert_calls(1);
     assert_eq!(config.token_endpoint, "https://huggingface.co/oauth/token");
     assert_eq!(config.code_challenge_methods_supported, ["S256"]);
-    assert!(config.extra.contains_key("token_endpoint_auth_methods_supported"));
+    assert!(
+        config
+            .extra
+            .contains_key("token_endpoint_auth_methods_supported")
+    );
 }

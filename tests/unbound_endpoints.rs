@@ -149,7 +149,10 @@ fn the_survey_is_read() {
         "/[{repoType}/]{repo_id}/resolve/{rev}/{path}".into()
     )));
     let kernels = routes(&sections(&text, 14, 14));
-    assert!(kernels.contains(&("DELETE".into(), "/api/kernels/{repo_id}/branch/{rev}".into())));
+    assert!(kernels.contains(&(
+        "DELETE".into(),
+        "/api/kernels/{repo_id}/branch/{rev}".into()
+    )));
     assert!(kernels.contains(&("HEAD".into(), "/kernels/{repo_id}/raw/{rev}/{path}".into())));
     // The matcher tells routes apart.
     assert!(path_matches(
@@ -217,8 +220,14 @@ fn kernels_and_space_access_requests_are_bound() {
     }
     // 14.1 writes the handle and grant routes as `POST …/handle`: the full paths.
     for (method, path) in [
-        ("POST", "/api/spaces/{namespace}/{repo}/user-access-request/handle"),
-        ("POST", "/api/spaces/{namespace}/{repo}/user-access-request/grant"),
+        (
+            "POST",
+            "/api/spaces/{namespace}/{repo}/user-access-request/handle",
+        ),
+        (
+            "POST",
+            "/api/spaces/{namespace}/{repo}/user-access-request/grant",
+        ),
     ] {
         if bound(method, path).is_none() {
             missing.push(format!("{method} {path}"));

@@ -173,7 +173,9 @@ pub(crate) fn struct_tokens(set: &HeaderSet) -> TokenStream {
     let name = format_ident!("{}", set.name);
     let name_str = &set.name;
     let doc = match &set.doc {
-        Some(d) if !d.trim().is_empty() => format!("{}\n\nBuilt from the answer's headers.", d.trim()),
+        Some(d) if !d.trim().is_empty() => {
+            format!("{}\n\nBuilt from the answer's headers.", d.trim())
+        }
         _ => "An answer's headers.".to_string(),
     };
     let mut decls = Vec::new();

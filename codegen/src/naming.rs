@@ -124,7 +124,10 @@ const OVERRIDES: &[(&str, &str)] = &[
         "GET /buckets/{namespace}/{repo}/resolve/{path}",
         "resolve_bucket_file",
     ),
-    ("POST /{repoType}/{namespace}/{repo}/ask-access", "ask_repo_access"),
+    (
+        "POST /{repoType}/{namespace}/{repo}/ask-access",
+        "ask_repo_access",
+    ),
     ("GET /api/whoami-v2", "whoami"),
     (
         "POST /api/jobs/{namespace}/auth-check/{perms}",

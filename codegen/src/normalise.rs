@@ -1205,7 +1205,9 @@ pub fn merge_200_207_responses(doc: &mut Value) -> Result<usize> {
 
 /// The facade maps every error status from the response itself (`X-Error-Code`,
 /// `X-Error-Message`, the body's `error`), which works for any answer; typed error bodies
-/// (and 3xx bodies, never seen: redirects are followed) would only add types. Only 2xx stay.
+/// would only add types. Only 2xx stay. A 3xx is not an error either: redirects on the Hub's
+/// origin are followed, and one to another origin is the answer of a file-metadata `HEAD`
+/// (its headers, declared on the 200 beside it, are what the facade reads).
 pub fn drop_non_success_responses(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |_, _, op, _| {
@@ -1232,7 +1234,12 @@ pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .any(|p| p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("range")));
+            .any(|p| {
+                p["in"] == "header"
+                    && p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("range"))
+            });
         let text = op.to_string();
         let is_resolve = path.contains("/resolve/") || path.starts_with("/api/resolve-cache/");
         let is_sse = text.contains("text/event-stream")

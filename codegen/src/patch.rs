@@ -209,8 +209,8 @@ pub fn patch_open_enums(file: &mut syn::File, doc: &Value) -> Result<usize> {
         _ => true,
     });
     for t in extra {
-        let parsed: syn::File = syn::parse2(t)
-            .map_err(|e| CodegenError::Generator(format!("open enum impls: {e}")))?;
+        let parsed: syn::File =
+            syn::parse2(t).map_err(|e| CodegenError::Generator(format!("open enum impls: {e}")))?;
         items.extend(parsed.items);
     }
     if done != open.len() {

@@ -72,7 +72,9 @@ pub fn merge_unprefixed_model_copies(doc: &mut Value) -> Result<usize> {
     };
     let model_paths: Vec<String> = paths
         .keys()
-        .filter(|p| p.starts_with("/{namespace}/{repo}/") || p.starts_with("/{namespace}/{repo}.git/"))
+        .filter(|p| {
+            p.starts_with("/{namespace}/{repo}/") || p.starts_with("/{namespace}/{repo}.git/")
+        })
         .cloned()
         .collect();
     let mut n = 0;
@@ -102,9 +104,9 @@ pub fn merge_unprefixed_model_copies(doc: &mut Value) -> Result<usize> {
             let mut types = repo_type_values(&merged).unwrap_or_default();
             if let Some(lone_path) = lone {
                 let seg = lone_path.split('/').nth(1).unwrap_or_default().to_string();
-                let o = merged
-                    .as_object_mut()
-                    .ok_or_else(|| CodegenError::at(format!("/paths/{}", esc(&lone_path)), "not an object"))?;
+                let o = merged.as_object_mut().ok_or_else(|| {
+                    CodegenError::at(format!("/paths/{}", esc(&lone_path)), "not an object")
+                })?;
                 o.remove("x-hf-original-path");
                 let params = o
                     .entry("parameters")

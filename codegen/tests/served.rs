@@ -28,20 +28,28 @@ fn overlay_components_are_copied_in_and_must_exist() {
                                                         "description": "Here"}}}}}}}}
     });
     overlay::merge_overlay(&mut d, &ov).unwrap();
-    let schema = &d["paths"]["/api/r"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let schema =
+        &d["paths"]["/api/r"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
     assert_eq!(schema["description"], "Here", "the place's keys win");
     assert_eq!(schema["x-hf-name"], "Runtime");
     assert_eq!(schema["properties"]["stage"]["enum"], json!(["A", "B"]));
-    assert!(d.get("components").is_none(), "the overlay's components stay out");
+    assert!(
+        d.get("components").is_none(),
+        "the overlay's components stay out"
+    );
     let missing = json!({"paths": {"/api/s": {"get": {"operationId": "s", "responses": {"200": {
         "description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Nope"}}}}}}}}});
-    let err = overlay::merge_overlay(&mut d, &missing).unwrap_err().to_string();
+    let err = overlay::merge_overlay(&mut d, &missing)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no components/schemas/Nope"), "{err}");
     let looped = json!({"components": {"schemas": {"L": {"type": "object",
         "properties": {"l": {"$ref": "#/components/schemas/L"}}}}},
         "paths": {"/api/t": {"get": {"operationId": "t", "responses": {"200": {"description": "",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/L"}}}}}}}}});
-    let err = overlay::merge_overlay(&mut d, &looped).unwrap_err().to_string();
+    let err = overlay::merge_overlay(&mut d, &looped)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("refers to itself"), "{err}");
 }
 
@@ -73,7 +81,10 @@ fn unprefixed_model_copies_join_their_prefixed_copies() {
     );
     assert_eq!(merged["x-hf-merged-paths"].as_array().unwrap().len(), 3);
     let ask = &paths["/{repoType}/{namespace}/{repo}/ask-access"]["post"];
-    assert_eq!(ask["parameters"][0]["schema"]["enum"], json!(["datasets", "models"]));
+    assert_eq!(
+        ask["parameters"][0]["schema"]["enum"],
+        json!(["datasets", "models"])
+    );
     assert!(!paths.contains_key("/{namespace}/{repo}/resolve/x"));
     assert!(paths.contains_key("/{namespace}/{repo}/other"));
     assert!(paths.contains_key("/datasets/{namespace}/{repo}/other"));
@@ -85,7 +96,11 @@ fn extra_repo_types_join_their_operations_and_rows_must_apply() {
         {"name": "repoType", "in": "path", "required": true, "schema": {"type": "string", "enum": ["datasets", "models", "spaces"]}},
         param("namespace"), param("repo"), param("rev")], "responses": {},
         "x-hf-merged-paths": ["/api/models/{namespace}/{repo}/commit/{rev}"]});
-    let mut d = doc_with("/api/{repoType}/{namespace}/{repo}/commit/{rev}", "post", op);
+    let mut d = doc_with(
+        "/api/{repoType}/{namespace}/{repo}/commit/{rev}",
+        "post",
+        op,
+    );
     assert_eq!(served::extra_repo_types(&mut d).unwrap(), 1);
     let merged = &d["paths"]["/api/{repoType}/{namespace}/{repo}/commit/{rev}"]["post"];
     assert_eq!(
@@ -100,12 +115,20 @@ fn extra_repo_types_join_their_operations_and_rows_must_apply() {
     let err = served::extra_repo_types(&mut d).unwrap_err().to_string();
     assert!(err.contains("drop its row"), "{err}");
     // Every row applies to the vendored document (the table holds live fixes only).
-    let doc = hf_hub_api_codegen::read_json(std::path::Path::new("../spec/hub-openapi.json")).unwrap();
+    let doc =
+        hf_hub_api_codegen::read_json(std::path::Path::new("../spec/hub-openapi.json")).unwrap();
     let (_, report, rows) = normalise::normalise(doc).unwrap();
-    let applied = report.steps.iter().find(|(n, _)| *n == "extra_repo_types").unwrap().1;
+    let applied = report
+        .steps
+        .iter()
+        .find(|(n, _)| *n == "extra_repo_types")
+        .unwrap()
+        .1;
     assert_eq!(applied, served::EXTRA_REPO_TYPES.len());
-    assert!(rows.iter().any(|r| r.path == "/api/kernels/{namespace}/{repo}/tree/{rev}/{path}"
-        && r.origin == naming::Origin::Normaliser));
+    assert!(rows.iter().any(
+        |r| r.path == "/api/kernels/{namespace}/{repo}/tree/{rev}/{path}"
+            && r.origin == naming::Origin::Normaliser
+    ));
 }
 
 #[test]
@@ -125,26 +148,46 @@ fn trailing_wildcards_are_marked_file_or_folder() {
         d["paths"]["/api/models/{namespace}/{repo}/tree/{rev}/{path}"]["get"]["parameters"][0]["x-hf-wildcard"],
         "folder"
     );
-    let mut bad = doc_with("/api/x/{path}/y", "get", json!({"parameters": [
+    let mut bad = doc_with(
+        "/api/x/{path}/y",
+        "get",
+        json!({"parameters": [
         {"name": "path", "in": "path", "required": true, "x-hf-wildcard": "file", "schema": {"type": "string"}}],
-        "responses": {}}));
+        "responses": {}}),
+    );
     assert!(served::trailing_wildcards(&mut bad).is_err());
 }
 
 #[test]
 fn vendor_json_becomes_json_and_keeps_its_media_type() {
     let lfs = "application/vnd.git-lfs+json";
-    let mut d = doc_with("/{namespace}/{repo}.git/info/lfs/objects/batch", "post", json!({
+    let mut d = doc_with(
+        "/{namespace}/{repo}.git/info/lfs/objects/batch",
+        "post",
+        json!({
         "requestBody": {"content": {lfs: {"schema": {"type": "object"}}}},
-        "responses": {"200": {"description": "", "content": {lfs: {"schema": {"type": "object"}}}}}}));
+        "responses": {"200": {"description": "", "content": {lfs: {"schema": {"type": "object"}}}}}}),
+    );
     assert_eq!(media::vendor_json_media_types(&mut d).unwrap(), 1);
     let op = &d["paths"]["/{namespace}/{repo}.git/info/lfs/objects/batch"]["post"];
     assert_eq!(op["x-hf-media-type"], lfs);
-    assert!(op["requestBody"]["content"].get("application/json").is_some());
-    assert!(op["responses"]["200"]["content"].get("application/json").is_some());
-    let mut two = doc_with("/x", "post", json!({
+    assert!(
+        op["requestBody"]["content"]
+            .get("application/json")
+            .is_some()
+    );
+    assert!(
+        op["responses"]["200"]["content"]
+            .get("application/json")
+            .is_some()
+    );
+    let mut two = doc_with(
+        "/x",
+        "post",
+        json!({
         "requestBody": {"content": {"application/vnd.a+json": {}}},
-        "responses": {"200": {"description": "", "content": {"application/vnd.b+json": {}}}}}));
+        "responses": {"200": {"description": "", "content": {"application/vnd.b+json": {}}}}}),
+    );
     assert!(media::vendor_json_media_types(&mut two).is_err());
 }
 
@@ -153,18 +196,32 @@ fn a_body_of_several_media_types_is_chosen_by_its_header() {
     let bin = json!({"schema": {"type": "string", "format": "binary"}});
     let header = json!({"name": "Content-Type", "in": "header", "required": true,
                         "schema": {"type": "string", "enum": ["image/png", "video/mp4"]}});
-    let mut d = doc_with("/uploads", "post", json!({"parameters": [header],
-        "requestBody": {"content": {"image/png": bin.clone(), "video/mp4": bin.clone()}}, "responses": {}}));
-    assert_eq!(normalise::drop_content_type_header_params(&mut d).unwrap(), 0, "kept");
+    let mut d = doc_with(
+        "/uploads",
+        "post",
+        json!({"parameters": [header],
+        "requestBody": {"content": {"image/png": bin.clone(), "video/mp4": bin.clone()}}, "responses": {}}),
+    );
+    assert_eq!(
+        normalise::drop_content_type_header_params(&mut d).unwrap(),
+        0,
+        "kept"
+    );
     assert_eq!(media::binary_body_media_choice(&mut d).unwrap(), 1);
     let op = &d["paths"]["/uploads"]["post"];
     assert_eq!(
         op["requestBody"]["content"],
         json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
     );
-    let mut no_header = doc_with("/uploads", "post", json!({
-        "requestBody": {"content": {"image/png": bin.clone(), "video/mp4": bin}}, "responses": {}}));
-    let err = media::binary_body_media_choice(&mut no_header).unwrap_err().to_string();
+    let mut no_header = doc_with(
+        "/uploads",
+        "post",
+        json!({
+        "requestBody": {"content": {"image/png": bin.clone(), "video/mp4": bin}}, "responses": {}}),
+    );
+    let err = media::binary_body_media_choice(&mut no_header)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Content-Type"), "{err}");
 }
 
@@ -176,8 +233,20 @@ fn open_enums_are_string_enums_without_other() {
     )
     .unwrap();
     assert_eq!(n, 1);
-    assert!(run_on_schema(patch::open_enums, json!({"type": "integer", "x-hf-open-enum": true, "enum": [1]})).is_err());
-    assert!(run_on_schema(patch::open_enums, json!({"type": "string", "x-hf-open-enum": true, "enum": ["other"]})).is_err());
+    assert!(
+        run_on_schema(
+            patch::open_enums,
+            json!({"type": "integer", "x-hf-open-enum": true, "enum": [1]})
+        )
+        .is_err()
+    );
+    assert!(
+        run_on_schema(
+            patch::open_enums,
+            json!({"type": "string", "x-hf-open-enum": true, "enum": ["other"]})
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -200,7 +269,8 @@ fn open_enums_get_a_variant_for_unknown_values() {
         }"#,
     )
     .unwrap();
-    let doc = json!({"components": {"schemas": {"Stage": {"type": "string", "x-hf-open-enum": true}}}});
+    let doc =
+        json!({"components": {"schemas": {"Stage": {"type": "string", "x-hf-open-enum": true}}}});
     assert_eq!(patch::patch_open_enums(&mut file, &doc).unwrap(), 1);
     let text = prettyplease::unparse(&file);
     assert!(text.contains("Other(::std::string::String)"), "{text}");
@@ -208,7 +278,10 @@ fn open_enums_get_a_variant_for_unknown_values() {
     assert!(!text.contains("Copy"), "{text}");
     assert!(text.contains("Self::Running => \"RUNNING\""), "{text}");
     assert!(text.contains("Self::Paused => \"Paused\""), "{text}");
-    assert!(!text.contains("todo!()"), "typify's impls are replaced: {text}");
+    assert!(
+        !text.contains("todo!()"),
+        "typify's impls are replaced: {text}"
+    );
 }
 
 #[test]
@@ -229,7 +302,10 @@ fn sensitive_fields_are_redacted_in_debug() {
     assert_eq!(patch::patch_sensitive_debug(&mut file, &doc).unwrap(), 1);
     let text = prettyplease::unparse(&file);
     assert!(text.contains(".field(\"href\", &\"<redacted>\")"), "{text}");
-    assert!(text.contains(".field(\"expires_in\", &self.expires_in)"), "{text}");
+    assert!(
+        text.contains(".field(\"expires_in\", &self.expires_in)"),
+        "{text}"
+    );
     assert!(text.contains("#[derive(Clone, PartialEq)]"), "{text}");
 }
 
@@ -264,7 +340,13 @@ fn urls_leave_models_out_and_wildcards_shape_their_end() {
         text.contains(r#"format!("{}/{}{}/{}/resolve/{}{}",self.baseurl,crate::repo::models_unprefixed(&repo_type.to_string())"#),
         "{text}"
     );
-    assert!(text.contains("crate::repo::file_wildcard(&path.to_string())"), "{text}");
+    assert!(
+        text.contains("crate::repo::file_wildcard(&path.to_string())"),
+        "{text}"
+    );
     assert!(text.contains(r#""{}/api/{}/tree/{}{}""#), "{text}");
-    assert!(text.contains("crate::repo::folder_wildcard(&path.to_string())"), "{text}");
+    assert!(
+        text.contains("crate::repo::folder_wildcard(&path.to_string())"),
+        "{text}"
+    );
 }

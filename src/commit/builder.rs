@@ -83,8 +83,8 @@ use url::Url;
 use super::folder::{PathFilter, collect_folder_files, files_to_delete};
 use super::hash::{FileHashes, hash_source_with_progress};
 use super::lfs::{
-    LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH, Storage, UploadOutcome, UploadSettings,
-    upload_object, upload_request,
+    LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH, Storage, UploadOutcome, UploadSettings, upload_object,
+    upload_request,
 };
 use super::ndjson::{CommitHeader, CommitLine, commit_body, commit_body_len};
 use super::ops::{
@@ -1043,8 +1043,8 @@ impl CommitBuilder {
             &upload.path,
             callback,
         )
-            .await
-            .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
+        .await
+        .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
         if outcome != UploadOutcome::AlreadyStored
             && let Some(verify) = hub_verify
         {
@@ -1076,8 +1076,11 @@ impl CommitBuilder {
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(LFS_CONTENT_TYPE));
-            let body = serde_json::to_vec(&types::LfsObjectSpec::new(upload.oid.clone(), upload.size))
-            .map_err(|e| Error::invalid("verify body", upload.oid.as_str(), e.to_string()))?;
+            let body =
+                serde_json::to_vec(&types::LfsObjectSpec::new(upload.oid.clone(), upload.size))
+                    .map_err(|e| {
+                        Error::invalid("verify body", upload.oid.as_str(), e.to_string())
+                    })?;
             *request.body_mut() = Some(body.into());
             self.hub
                 .send(request, "lfs_verify")

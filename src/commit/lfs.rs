@@ -425,11 +425,12 @@ impl Ctx<'_> {
     async fn verify(&self, verify: &LfsAction) -> Result<()> {
         let url = self.parse_url(&verify.href, "actions.verify.href")?;
         let headers = self.header_map(verify)?;
-        let body = serde_json::to_vec(&LfsObjectSpec::new(self.oid, self.size))
-        .map_err(|e| Error::InvalidInput {
-            what: "verify body",
-            value: self.oid.to_owned(),
-            reason: e.to_string(),
+        let body = serde_json::to_vec(&LfsObjectSpec::new(self.oid, self.size)).map_err(|e| {
+            Error::InvalidInput {
+                what: "verify body",
+                value: self.oid.to_owned(),
+                reason: e.to_string(),
+            }
         })?;
         self.send_with_retry("verify", || async {
             let request = self
@@ -604,7 +605,9 @@ mod tests {
     }
 
     fn obj_size(o: &LfsBatchObject) -> u64 {
-        o.size.and_then(|s| u64::try_from(s).ok()).unwrap_or_default()
+        o.size
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or_default()
     }
 
     const DATA: &[u8] = b"0123456789abcdefghijklm"; // 23 bytes
@@ -637,7 +640,13 @@ mod tests {
         let r = parse(body).unwrap();
         assert_eq!(r.transfer, Some(LfsTransfer::Basic));
         assert_eq!(r.objects.len(), 3);
-        let upload = r.objects[0].actions.as_ref().unwrap().upload.as_ref().unwrap();
+        let upload = r.objects[0]
+            .actions
+            .as_ref()
+            .unwrap()
+            .upload
+            .as_ref()
+            .unwrap();
         assert!(action_headers(upload).is_empty());
         assert_eq!(upload.expires_in, Some(3600));
         assert!(r.objects[0].extra.is_empty());
@@ -707,9 +716,16 @@ mod tests {
             DATA.len() as u64,
         );
         let dir = tempfile::tempdir().unwrap();
-        let out = upload_object(&storage(), &obj, obj_size(&obj), &file_source(&dir), "weights.bin", None)
-            .await
-            .unwrap();
+        let out = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "weights.bin",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(out, UploadOutcome::UploadedBasic);
         put.assert_async().await;
         verify.assert_async().await;
@@ -783,9 +799,16 @@ mod tests {
             .await;
         let dir = tempfile::tempdir().unwrap();
         let obj = object(&server, multipart_actions(), 23);
-        let out = upload_object(&storage(), &obj, obj_size(&obj), &file_source(&dir), "weights.bin", None)
-            .await
-            .unwrap();
+        let out = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "weights.bin",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(out, UploadOutcome::UploadedMultipart { parts: 3 });
         flaky.assert_calls_async(1).await;
         p1.assert_async().await;
@@ -812,9 +835,16 @@ mod tests {
             .await;
         let dir = tempfile::tempdir().unwrap();
         let obj = object(&server, multipart_actions(), 23);
-        let err = upload_object(&storage(), &obj, obj_size(&obj), &file_source(&dir), "weights.bin", None)
-            .await
-            .unwrap_err();
+        let err = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "weights.bin",
+            None,
+        )
+        .await
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("weights.bin")
@@ -835,9 +865,16 @@ mod tests {
             json!({"upload": {"href": "BASE/complete", "header": {"chunk_size": "10", "1": "BASE/p1", "2": "BASE/p2"}}}),
             23,
         );
-        let err = upload_object(&storage(), &obj, obj_size(&obj), &file_source(&dir), "w", None)
-            .await
-            .unwrap_err();
+        let err = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "w",
+            None,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
         let always = server
@@ -847,7 +884,16 @@ mod tests {
             })
             .await;
         let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 23);
-        match upload_object(&storage(), &obj, obj_size(&obj), &file_source(&dir), "w", None).await {
+        match upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "w",
+            None,
+        )
+        .await
+        {
             Err(Error::Hub(hub)) => {
                 assert_eq!(hub.status, 503);
                 assert!(hub.message.contains("slow down"), "{}", hub.message);
@@ -898,7 +944,16 @@ mod tests {
         // The batch says 30 bytes; the source has 23.
         let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 30);
         let dir = tempfile::tempdir().unwrap();
-        match upload_object(&storage(), &obj, obj_size(&obj), &file_source(&dir), "w", None).await {
+        match upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "w",
+            None,
+        )
+        .await
+        {
             Err(Error::Io { context, .. }) => assert!(context.contains("weights.bin"), "{context}"),
             other => panic!("{other:?}"),
         }
