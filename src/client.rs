@@ -354,7 +354,10 @@ impl HubBuilder {
     }
 
     /// Use this `reqwest::Client` (its redirect policy and default headers are the caller's;
-    /// the token is still only ever added per request, to the endpoint's origin).
+    /// the token is still only ever added per request, to the endpoint's origin). The built-in
+    /// clients follow redirects only on the origin of the request, so that a file's metadata
+    /// (`get_file_metadata`) is read from the Hub's redirect to the CDN; a client that follows
+    /// every redirect answers the CDN's headers there instead.
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
