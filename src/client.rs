@@ -656,6 +656,10 @@ pub(crate) async fn finish_json<T: DeserializeOwned>(
 }
 
 /// The answer of a generated operation without a body, or its error.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_empty(
     operation: &'static str,
     r: std::result::Result<ResponseValue<()>, progenitor_client::Error<()>>,
@@ -667,6 +671,10 @@ pub(crate) async fn finish_empty(
 }
 
 /// The body of a generated operation answering bytes, or its error.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_bytes(
     operation: &'static str,
     r: std::result::Result<
@@ -681,6 +689,10 @@ pub(crate) async fn finish_bytes(
 }
 
 /// The error of a failed first page, for the paginator.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn page_error<T: DeserializeOwned>(
     operation: &'static str,
     e: progenitor_client::Error<()>,

@@ -16,19 +16,31 @@
 use futures::StreamExt;
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
+#[cfg(any(feature = "repos", feature = "buckets"))]
 use url::Url;
 
 use crate::error::{Error, Result};
+#[cfg(any(feature = "repos", feature = "buckets"))]
 use crate::types;
 
 /// The most bytes a text answer may have (a paper is a few hundred KiB).
 const MAX_TEXT: usize = 64 * 1024 * 1024;
 
 /// A value built from an answer's status and headers (implemented by the generated structs).
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) trait FromHeaders: Sized {
     fn from_headers(status: u16, headers: &HeaderMap) -> Result<Self>;
 }
 
+/// The header's value as text, when there is one; a value that is not text is an error
+/// naming the header.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 fn header_error(name: &str, message: impl Into<String>) -> Error {
     Error::Decode {
         path: format!("header {name}"),
@@ -36,8 +48,10 @@ fn header_error(name: &str, message: impl Into<String>) -> Error {
     }
 }
 
-/// The header's value as text, when there is one; a value that is not text is an error
-/// naming the header.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) fn text(headers: &HeaderMap, name: &str) -> Result<Option<String>> {
     match headers.get(name) {
         None => Ok(None),
@@ -50,6 +64,10 @@ pub(crate) fn text(headers: &HeaderMap, name: &str) -> Result<Option<String>> {
 
 /// The header's value as a non-negative integer, when there is one; anything else is an
 /// error naming the header and the value.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) fn integer(headers: &HeaderMap, name: &str) -> Result<Option<u64>> {
     match text(headers, name)? {
         None => Ok(None),
@@ -62,12 +80,20 @@ pub(crate) fn integer(headers: &HeaderMap, name: &str) -> Result<Option<u64>> {
 }
 
 /// The value of a header the answer must have.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) fn required<T>(name: &str, value: Option<T>) -> Result<T> {
     value.ok_or_else(|| header_error(name, "the answer has no such header"))
 }
 
 /// The answer of a generated operation whose headers are the answer. A redirect the client
 /// did not follow (to another origin) is an answer too.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_headers<H: FromHeaders>(
     operation: &'static str,
     r: std::result::Result<ResponseValue<()>, progenitor_client::Error<()>>,
@@ -85,6 +111,10 @@ pub(crate) async fn finish_headers<H: FromHeaders>(
 
 /// The text answer of a generated operation, read whole (at most 64 MiB). Text that is not
 /// UTF-8 is an error.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_text(
     operation: &'static str,
     r: std::result::Result<
@@ -111,6 +141,10 @@ pub(crate) async fn finish_text(
 }
 
 /// The answer of a generated operation as `finish` decodes it, with its headers.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn finish_with_headers<T, R, H, F, Fut>(
     operation: &'static str,
     r: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
@@ -139,6 +173,7 @@ where
 }
 
 /// An etag as the cache names blobs: without the quotes and the weak marker (`W/"…"`).
+#[cfg(feature = "repos")]
 fn bare_etag(etag: &str) -> String {
     let t = etag.trim();
     let t = t.strip_prefix("W/").unwrap_or(t);
@@ -147,6 +182,7 @@ fn bare_etag(etag: &str) -> String {
 
 /// The Xet read-token route: `Link: <…>; rel="xet-auth"`, else `X-Xet-Refresh-Route`,
 /// resolved against `base`.
+#[cfg(any(feature = "repos", feature = "buckets"))]
 fn xet_auth(link: Option<&str>, refresh_route: Option<&str>, base: &Url) -> Option<Url> {
     let from_link = link
         .and_then(|l| crate::link::parse_link_header(l, base).ok())
@@ -155,6 +191,7 @@ fn xet_auth(link: Option<&str>, refresh_route: Option<&str>, base: &Url) -> Opti
     from_link.or_else(|| refresh_route.and_then(|r| base.join(r).ok()))
 }
 
+#[cfg(feature = "repos")]
 impl types::FileMetadata {
     /// The file's etag, as the official clients name it: `X-Linked-Etag` (an LFS or Xet
     /// file's sha256) else `ETag` (a regular file's git blob id), without quotes or `W/`.
@@ -192,6 +229,7 @@ impl types::FileMetadata {
     }
 }
 
+#[cfg(feature = "buckets")]
 impl types::BucketFileMetadata {
     /// The file's size in bytes: `X-Linked-Size`, else `Content-Length` when the answer is not
     /// a redirect.
@@ -211,6 +249,7 @@ impl types::BucketFileMetadata {
     }
 }
 
+#[cfg(feature = "repos")]
 impl types::RawFileMetadata {
     /// The etag of the file: `X-Linked-Etag` (an LFS or Xet file's sha256) else `ETag` (the
     /// git blob id), without quotes or `W/`.
@@ -222,7 +261,7 @@ impl types::RawFileMetadata {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "repos"))]
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;

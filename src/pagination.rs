@@ -81,6 +81,10 @@ impl<T> Page<T> {
 type FirstPage<T> = Box<dyn FnOnce(Hub) -> BoxFuture<'static, Result<Page<T>>> + Send>;
 
 enum Start<T> {
+    #[allow(
+        dead_code,
+        reason = "called by generated operations, which cargo features may all turn off"
+    )]
     First(FirstPage<T>),
     Resume(Url),
 }
@@ -131,6 +135,10 @@ impl Drop for Prefetched {
 impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
     /// A paginator whose first page is fetched by `first` (the generated call, with the
     /// caller's query parameters).
+    #[allow(
+        dead_code,
+        reason = "called by generated operations, which cargo features may all turn off"
+    )]
     pub(crate) fn new(
         hub: Hub,
         operation: &'static str,
@@ -318,6 +326,10 @@ async fn fetch_raw(hub: &Hub, operation: &'static str, url: Url) -> Result<RawPa
 /// The first page, from the generated call's answer: its next link is resolved against the
 /// URL the page came from (the client records it in [`PAGE_URL_HEADER`]), never against the
 /// endpoint.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
 pub(crate) async fn first_page<T: DeserializeOwned>(
     hub: &Hub,
     operation: &'static str,

@@ -65,18 +65,17 @@ pub(crate) async fn send(
         }
         None => sent.fire(Duration::ZERO),
     }
-    let pending = client.execute(request);
-    tokio::pin!(pending);
-    let no_answer = async {
+    let pending = std::pin::pin!(client.execute(request));
+    let no_answer = std::pin::pin!(async {
         sent.notify.notified().await;
         let drain = sent.drain.lock().map(|d| *d).unwrap_or_default();
         tokio::time::sleep(read_timeout.saturating_add(drain)).await;
-    };
-    tokio::select! {
-        result = &mut pending => result
+    });
+    match futures::future::select(pending, no_answer).await {
+        futures::future::Either::Left((result, _)) => result
             .map(|response| with_read_timeout(response, read_timeout))
             .map_err(Failure::Send),
-        () = no_answer => Err(Failure::NoAnswer),
+        futures::future::Either::Right(((), _)) => Err(Failure::NoAnswer),
     }
 }
 

@@ -2,7 +2,7 @@
 //! file's, and the headers beside a body (xet tokens, raw reads). A redirect to another origin
 //! is the answer of a `HEAD` (never followed); a `GET` follows it without the token.
 
-use hf_hub_api::repo::{Repo, RepoId};
+use hf_hub_api::repo::Repo;
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::{Hub, HubErrorKind};
 use httpmock::prelude::*;
@@ -211,6 +211,7 @@ async fn raw_files_answer_their_blob_and_its_headers() {
     head.assert_calls(1);
 }
 
+#[cfg(feature = "buckets")]
 #[tokio::test]
 async fn bucket_files_and_xet_tokens_read_their_headers() {
     let server = MockServer::start_async().await;
@@ -238,7 +239,10 @@ async fn bucket_files_and_xet_tokens_read_their_headers() {
     });
     let hub = hub(&server);
     let meta = hub
-        .get_bucket_file_metadata(&RepoId::new("acme/cache").unwrap(), "runs/1/log.txt")
+        .get_bucket_file_metadata(
+            &hf_hub_api::repo::RepoId::new("acme/cache").unwrap(),
+            "runs/1/log.txt",
+        )
         .await
         .unwrap();
     assert_eq!(meta.x_xet_hash.as_deref(), Some("feed"));

@@ -241,6 +241,7 @@ async fn an_attachment_goes_up_with_its_media_type_and_answers_its_url() {
     );
 }
 
+#[cfg(feature = "collections")]
 #[tokio::test]
 async fn collection_items_move_and_access_is_checked() {
     let server = MockServer::start_async().await;
@@ -271,7 +272,7 @@ async fn collection_items_move_and_access_is_checked() {
         "favourites",
         "65f0a1b2c3d4e5f6a7b8c9d0",
         "65f0a1b2c3d4e5f6a7b8c9d1",
-        UpdateCollectionItemBody::new()
+        hf_hub_api::types::UpdateCollectionItemBody::new()
             .position(0)
             .note("Start here"),
     )
@@ -315,6 +316,7 @@ async fn readme_metadata_is_validated() {
     assert!(answer.warnings[0].message.contains("yaml metadata"));
 }
 
+#[cfg(feature = "orgs")]
 #[tokio::test]
 async fn likers_and_followers_page_with_the_link_header() {
     let server = MockServer::start_async().await;
@@ -431,6 +433,7 @@ async fn safetensors_headers_are_typed_per_tensor() {
     );
 }
 
+#[cfg(all(feature = "papers", feature = "buckets"))]
 #[tokio::test]
 async fn a_paper_reads_as_markdown_and_bucket_events_stream() {
     let server = MockServer::start_async().await;
@@ -463,6 +466,7 @@ async fn a_paper_reads_as_markdown_and_bucket_events_stream() {
     events.assert_calls(1);
 }
 
+#[cfg(feature = "oauth")]
 #[tokio::test]
 async fn oauth_tokens_are_asked_for_with_a_form_and_kept_out_of_debug() {
     let server = MockServer::start_async().await;
@@ -481,7 +485,10 @@ async fn oauth_tokens_are_asked_for_with_a_form_and_kept_out_of_debug() {
     });
     let hub = hub(&server);
     let answer = hub
-        .create_oauth_token(OauthRefreshGrant::new("app-123", "hf_oauth_refresh_old"))
+        .create_oauth_token(hf_hub_api::types::OauthRefreshGrant::new(
+            "app-123",
+            "hf_oauth_refresh_old",
+        ))
         .await
         .unwrap();
     token.assert_calls(1);

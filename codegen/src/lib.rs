@@ -33,6 +33,7 @@
 //!   named by `name` and `url`; a variable's `key` repeats the key of the map holding it.
 
 pub(crate) mod bodies;
+pub mod features;
 pub mod generate;
 pub(crate) mod headers;
 pub mod hoist;
@@ -102,35 +103,56 @@ pub fn read_json(path: &Path) -> Result<Value> {
 pub struct Output {
     /// The formatted Rust source, with its `@generated` header.
     pub code: String,
-    /// The every-operation test's generated calls (see [`generate::Generated`]).
-    pub exercise: String,
+    /// The every-operation test's generated calls (see [`generate::Generated`]), when asked
+    /// for: the library's build does not need them.
+    pub exercise: Option<String>,
+    /// Each operation's cargo-feature gate.
+    pub gates: std::collections::BTreeMap<String, features::Gate>,
     /// One row per operation of the merged document (pre-merge paths), sorted.
     pub operations: Vec<naming::OperationRow>,
     /// What each normaliser step changed.
     pub report: normalise::Report,
 }
 
-/// Reads `spec` and (when it exists) `overlay`, normalises and generates.
+/// Reads `spec` and (when it exists) `overlay`, normalises and generates the library's code.
 pub fn build_from_files(spec: &Path, overlay: Option<&Path>) -> Result<Output> {
+    let (doc, overlay) = read_inputs(spec, overlay)?;
+    build(doc, overlay)
+}
+
+/// [`build_from_files`], plus the every-operation test's calls ([`Output::exercise`]).
+pub fn build_with_exercise_from_files(spec: &Path, overlay: Option<&Path>) -> Result<Output> {
+    let (doc, overlay) = read_inputs(spec, overlay)?;
+    build_inner(doc, overlay, true)
+}
+
+fn read_inputs(spec: &Path, overlay: Option<&Path>) -> Result<(Value, Option<Value>)> {
     let doc = read_json(spec)?;
     let overlay = match overlay {
         Some(p) if p.exists() => Some(read_json(p)?),
         _ => None,
     };
-    build(doc, overlay)
+    Ok((doc, overlay))
 }
 
-/// Normalises and generates from in-memory documents.
+/// Normalises and generates the library's code from in-memory documents.
 pub fn build(doc: Value, overlay: Option<Value>) -> Result<Output> {
+    build_inner(doc, overlay, false)
+}
+
+fn build_inner(doc: Value, overlay: Option<Value>, exercise: bool) -> Result<Output> {
     let mut doc = doc;
     if let Some(ov) = overlay {
         overlay::merge_overlay(&mut doc, &ov)?;
     }
     let (normalised, report, operations) = normalise::normalise(doc)?;
-    let generate::Generated { code, exercise } = generate::generate(&normalised, &operations)?;
+    let gates = features::operation_gates(&normalised)?;
+    let generate::Generated { code, exercise } =
+        generate::generate(&normalised, &operations, &gates, exercise)?;
     Ok(Output {
         code,
         exercise,
+        gates,
         operations,
         report,
     })

@@ -1583,6 +1583,26 @@ pub fn rename_duplicate_path_params(doc: &mut Value) -> Result<usize> {
 
 const REPO_TYPE_SEGMENTS: [&str; 4] = ["models", "datasets", "spaces", "kernels"];
 
+/// The tags of a merged operation: its members' tags, where the per-type tags (`models`,
+/// `datasets`, `spaces`, `kernels`) become `repos` — the merged method serves every type —
+/// and an area tag such as `discussions` stays, so the operation keeps its cargo feature.
+fn merged_tags(ops: &[Value]) -> Vec<String> {
+    let mut tags: Vec<String> = ops
+        .iter()
+        .flat_map(|o| crate::walk::strings(o.get("tags")))
+        .map(|t| match t.as_str() {
+            "models" | "datasets" | "spaces" | "kernels" => "repos".to_string(),
+            _ => t,
+        })
+        .collect();
+    tags.sort();
+    tags.dedup();
+    if tags.is_empty() {
+        tags.push("repos".into());
+    }
+    tags
+}
+
 /// Upstream repeats many operations once per repo type (`/api/models/{namespace}/{repo}/…`,
 /// `/api/datasets/…`, `/api/spaces/…`, `/api/kernels/…`), identical but for that segment and
 /// their tags. Such a group becomes one operation over a `{repoType}` path parameter, so
@@ -1645,7 +1665,7 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
         let types: Vec<String> = members.iter().map(|(t, _)| t.clone()).collect();
         let originals: Vec<String> = members.iter().map(|(_, p)| p.clone()).collect();
         merged["x-hf-merged-paths"] = json!(originals);
-        merged["tags"] = json!(["repos"]);
+        merged["tags"] = json!(merged_tags(&ops));
         let params = merged
             .as_object_mut()
             .map(|o| o.entry("parameters").or_insert_with(|| json!([])))

@@ -684,13 +684,18 @@ fn underscore_id_field_is_renamed() {
 fn the_vendored_document_generates_deterministically() {
     let doc = std::path::Path::new("../spec/hub-openapi.json");
     let overlay = std::path::Path::new("../spec/overlay.json");
-    let out = hf_hub_api_codegen::build_from_files(doc, Some(overlay)).unwrap();
+    let out = hf_hub_api_codegen::build_with_exercise_from_files(doc, Some(overlay)).unwrap();
     assert!(out.code.starts_with("// @generated"));
+    assert!(
+        out.exercise
+            .as_deref()
+            .is_some_and(|e| e.contains("exercise_operation"))
+    );
     assert!(out.operations.len() >= 314);
     // Every operation of the inventory has a generated method name.
     assert!(out.operations.iter().all(|o| !o.name.is_empty()));
     // Deterministic: the same input gives the same bytes.
-    let again = hf_hub_api_codegen::build_from_files(doc, Some(overlay)).unwrap();
+    let again = hf_hub_api_codegen::build_with_exercise_from_files(doc, Some(overlay)).unwrap();
     assert_eq!(out.code, again.code);
     assert_eq!(out.exercise, again.exercise);
 }

@@ -1,6 +1,9 @@
 //! Running the codegen on a document the way the build does, and keeping as much as can be
 //! learnt when it fails (operation names for the change report).
 
+use std::collections::BTreeMap;
+
+use hf_hub_api_codegen::features::Gate;
 use hf_hub_api_codegen::naming::{self, OperationRow};
 use hf_hub_api_codegen::normalise::STEPS;
 use hf_hub_api_codegen::walk::METHODS;
@@ -22,6 +25,8 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The public Rust API, when generation ran and succeeded.
     pub api: Option<ApiSnapshot>,
+    /// Each operation's cargo-feature gate, when normalising succeeded.
+    pub gates: Option<BTreeMap<String, Gate>>,
 }
 
 /// Sizes of the generated Rust.
@@ -110,9 +115,20 @@ pub fn run(doc: &Value, overlay: Option<&Value>, generate: bool) -> Outcome {
                 generated: None,
                 error: None,
                 api: None,
+                gates: None,
             };
+            let gates = match hf_hub_api_codegen::features::operation_gates(&normalised) {
+                Ok(g) => g,
+                Err(e) => {
+                    out.error = Some(format!("features: {e}"));
+                    return out;
+                }
+            };
+            out.gates = Some(gates.clone());
             if generate {
-                match hf_hub_api_codegen::generate::generate(&normalised, &out.rows) {
+                let generated =
+                    hf_hub_api_codegen::generate::generate(&normalised, &out.rows, &gates, false);
+                match generated {
                     Ok(g) => {
                         out.generated = Some(Generated::of(&g.code));
                         match ApiSnapshot::of(&g.code, &normalised) {
@@ -158,6 +174,7 @@ fn best_effort(doc: &Value, overlay: Option<&Value>, error: String) -> Outcome {
         generated: None,
         error: Some(error),
         api: None,
+        gates: None,
     }
 }
 

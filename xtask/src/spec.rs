@@ -41,6 +41,14 @@ impl SpecDir {
     pub fn document(&self) -> PathBuf {
         self.dir.join("hub-openapi.json")
     }
+    /// The workspace root (the spec directory's parent), which holds `Cargo.toml` and the
+    /// README with their generated feature sections.
+    pub fn root(&self) -> PathBuf {
+        match self.dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
     /// `overlay.json`: the endpoints upstream does not document.
     pub fn overlay(&self) -> PathBuf {
         self.dir.join("overlay.json")
@@ -238,11 +246,15 @@ pub fn update(dir: &SpecDir, source: &str) -> Result<String> {
         );
     }
     let inventory = hf_hub_api_codegen::inventory(&new_outcome.rows);
-    write_all_or_nothing(&[
+    let mut files = vec![
         (dir.document(), pretty(&doc)?),
         (dir.inventory(), inventory),
         (dir.changes(), text.clone()),
-    ])?;
+    ];
+    if let Some(gates) = &new_outcome.gates {
+        files.extend(crate::features::updates(&dir.root(), gates)?);
+    }
+    write_all_or_nothing(&files)?;
     Ok(text)
 }
 
@@ -327,6 +339,7 @@ pub fn check(dir: &SpecDir) -> Result<String> {
             dir.document().display()
         );
     }
+    crate::features::check(&dir.root(), &out.gates)?;
     let count = |origin: Origin| out.operations.iter().filter(|r| r.origin == origin).count();
     let overlay_ops = count(Origin::Overlay);
     let normaliser_ops = count(Origin::Normaliser);

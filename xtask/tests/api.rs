@@ -23,6 +23,7 @@ fn doc(path: &str, props: &[&str], query: &[&str]) -> Value {
         "paths": {
             path: {"get": {
                 "summary": "Get a widget",
+                "tags": ["repos"],
                 "parameters": parameters,
                 "responses": {"200": {"description": "OK", "content": {"application/json": {
                     "schema": {
@@ -34,6 +35,7 @@ fn doc(path: &str, props: &[&str], query: &[&str]) -> Value {
             }},
             "/api/status": {"get": {
                 "summary": "Status",
+                "tags": ["repos"],
                 "responses": {"200": {"description": "OK", "content": {"application/json": {
                     "schema": {"type": "object", "properties": {
                         "state": {"type": "string", "enum": ["up", "down"]}
