@@ -7,9 +7,9 @@ use futures::TryStreamExt;
 use hf_hub_api::repo::{Repo, RepoId, RepoType};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::{
-    AttachmentMediaType, EditRepoDiscussionCommentBody, OauthRefreshGrant,
-    RequestSpaceHardwareBody, SetSpaceDevModeBody, SetSpaceSleepTimeBody, SpaceHardware,
-    SpaceReplicasRequested, SpaceStage, SpaceStorage, UpdateCollectionItemBody, ValidateYamlBody,
+    AttachmentMediaType, EditRepoDiscussionCommentBody, RequestSpaceHardwareBody,
+    SetSpaceDevModeBody, SetSpaceSleepTimeBody, SpaceHardware, SpaceReplicasRequested, SpaceStage,
+    SpaceStorage, ValidateYamlBody,
 };
 use hf_hub_api::{Hub, HubErrorKind};
 use httpmock::prelude::*;
