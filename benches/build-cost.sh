@@ -17,6 +17,9 @@ work="${BUILD_COST_DIR:-$root/target/build-cost}"
 only="${BUILD_COST_ONLY:-all}"
 mkdir -p "$work"
 export CARGO_TERM_COLOR=never
+# A dependency from crates.io is compiled without incremental state; a path dependency would
+# get it (more memory, more disk), so turn it off to measure what a user of the release pays.
+export CARGO_INCREMENTAL=0
 
 if [ ! -x /usr/bin/time ]; then
   echo "build-cost: GNU time (/usr/bin/time) is needed to read peak memory" >&2

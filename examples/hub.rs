@@ -18,6 +18,8 @@
 //! cargo run --example hub -- upload me/my-model ./model.safetensors -m "Add weights"
 //! cargo run --example hub -- upload me/data ./out data --type dataset --include '*.parquet' --create-pr
 //! cargo run --example hub -- delete me/my-model old.bin logs/ -m "Clean up"
+//! cargo run --example hub -- download openai-community/gpt2 config.json
+//! cargo run --example hub -- snapshot openai-community/gpt2 --include '*.json' --exclude 'onnx/'
 //! ```
 //!
 //! Commands:
@@ -38,6 +40,11 @@
 //!   file was already there (nothing was committed).
 //! - `delete REPO PATH... [--type T] [--rev R] [-m MSG] [--create-pr]`: one commit deleting
 //!   files; a `PATH` ending with `/` deletes a folder.
+//! - `download REPO PATH [--type T] [--revision R] [--local-dir D]`: one file into the shared
+//!   cache (`HF_HUB_CACHE`, else `$HF_HOME/hub`) or `D`; prints its local path (a plain line).
+//! - `snapshot REPO [--type T] [--revision R] [--include GLOB]... [--exclude GLOB]...
+//!   [--local-dir D]`: every file of a revision (or those the globs choose); prints the local
+//!   folder. Both answer from the cache alone with `HF_HUB_OFFLINE=1`.
 //!
 //! `REPO` is `namespace/name`; `--type` is `model` (the default), `dataset` or `space`. Every
 //! argument is checked before anything is sent: an invalid repository id, revision or path is an
@@ -79,6 +86,10 @@ enum Command {
     Upload(UploadArgs),
     /// Delete files or folders in one commit.
     Delete(DeleteArgs),
+    /// Download one file into the cache; print its local path.
+    Download(DownloadArgs),
+    /// Download a revision's files into the cache; print the folder.
+    Snapshot(SnapshotArgs),
 }
 
 /// What `list` lists.
@@ -232,6 +243,38 @@ struct DeleteArgs {
     commit: CommitArgs,
 }
 
+#[derive(Debug, clap::Args)]
+struct DownloadArgs {
+    #[command(flatten)]
+    repo: RepoArgs,
+    /// The file's path in the repository.
+    path: String,
+    /// The revision: a branch, tag, commit or `refs/pr/N`.
+    #[arg(long, value_name = "R", default_value = "main")]
+    revision: String,
+    /// Put the file under this folder instead of the cache.
+    #[arg(long, value_name = "D")]
+    local_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct SnapshotArgs {
+    #[command(flatten)]
+    repo: RepoArgs,
+    /// The revision: a branch, tag, commit or `refs/pr/N`.
+    #[arg(long, value_name = "R", default_value = "main")]
+    revision: String,
+    /// Download only the files matching this glob (repeatable).
+    #[arg(long = "include", value_name = "GLOB")]
+    include: Vec<String>,
+    /// Skip the files matching this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Put the files under this folder instead of the cache.
+    #[arg(long, value_name = "D")]
+    local_dir: Option<PathBuf>,
+}
+
 /// Why the program stops early.
 enum Failure {
     /// The library refused the input or the Hub failed.
@@ -301,7 +344,47 @@ async fn run(cli: Cli) -> Outcome {
         }
         Command::Upload(args) => upload(args).await,
         Command::Delete(args) => delete(args).await,
+        Command::Download(args) => download(args).await,
+        Command::Snapshot(args) => snapshot(args).await,
     }
+}
+
+async fn download(args: DownloadArgs) -> Outcome {
+    let repo = args.repo.repo()?;
+    validate_revision(&args.revision)?;
+    let hub = Hub::from_env()?;
+    let mut request = hub.download(&repo, &args.path).revision(args.revision);
+    if let Some(dir) = args.local_dir {
+        request = request.local_dir(dir);
+    }
+    let path = request.await?;
+    print_path(&path)
+}
+
+async fn snapshot(args: SnapshotArgs) -> Outcome {
+    let repo = args.repo.repo()?;
+    validate_revision(&args.revision)?;
+    let hub = Hub::from_env()?;
+    let mut request = hub.snapshot(&repo).revision(args.revision);
+    for glob in args.include {
+        request = request.include(glob);
+    }
+    for glob in args.exclude {
+        request = request.exclude(glob);
+    }
+    if let Some(dir) = args.local_dir {
+        request = request.local_dir(dir);
+    }
+    let folder = request.await?;
+    print_path(&folder)
+}
+
+/// A local path, alone on a line.
+fn print_path(path: &std::path::Path) -> Outcome {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{}", path.display())?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Applies the listing options a CLI user gave to a list request of any repository type.

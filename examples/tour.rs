@@ -3,7 +3,8 @@
 //! Starts a Hub simulator on 127.0.0.1 (no account, no network), then does what a user of the
 //! crate does: create a repository, push regular files and one large file through LFS in one
 //! streamed commit with progress, list the tree page by page, list the commits, open a pull
-//! request, and print a summary.
+//! request, download the whole snapshot back into a Hugging Face cache (then once more, warm),
+//! and print a summary.
 //!
 //! Against a real Hub: `HF_ENDPOINT=https://huggingface.co HF_TOKEN=hf_… cargo run --example
 //! tour -- --repo you/scratch-repo` (the repository is created if it does not exist).
@@ -39,11 +40,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|i| args.get(i + 1).cloned());
 
     // A simulator unless HF_ENDPOINT says where the Hub is.
+    let cache = tempfile::tempdir()?;
     let (_sim, hub, repo_id) = match std::env::var("HF_ENDPOINT") {
         Ok(endpoint) => {
             let repo = repo_flag.ok_or("with HF_ENDPOINT set, pass --repo namespace/name")?;
             println!("Hub: {endpoint} (from HF_ENDPOINT)");
-            (None, Hub::from_env()?, RepoId::new(repo)?)
+            let hub = Hub::builder().from_env().cache_dir(cache.path()).build()?;
+            (None, hub, RepoId::new(repo)?)
         }
         Err(_) => {
             let sim = Simulator::start(
@@ -56,6 +59,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let hub = Hub::builder()
                 .endpoint(sim.endpoint().as_str())
                 .token(token)
+                .cache_dir(cache.path())
                 .build()?;
             println!("Hub: a local simulator at {}", sim.endpoint());
             let repo = RepoId::new(format!("{}/tour", hf_hub_sim::DEFAULT_USER))?;
@@ -196,7 +200,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 6. A stale parent is refused, not applied.
     let stale = hub
-        .commit(repo)
+        .commit(repo.clone())
         .summary("Tour: from an old parent")
         .parent_commit("0000000000000000000000000000000000000000")
         .add_bytes("late.txt", "too late")
@@ -207,6 +211,31 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     {
         println!("A commit on a stale parent was refused (412), as it should be");
     }
+
+    // 7. Download what was committed: the whole snapshot into a (temporary) Hugging Face
+    //    cache, byte for byte, then again: a warm cache downloads nothing.
+    let fetched = Instant::now();
+    let folder = hub.snapshot(&repo).await?;
+    let cold = fetched.elapsed();
+    for name in [
+        "README.md",
+        "config.json",
+        "src/train.py",
+        "model.safetensors",
+    ] {
+        let theirs = std::fs::read(folder.join(name))?;
+        if theirs != std::fs::read(dir.path().join(name))? {
+            return Err(format!("{name} came back different").into());
+        }
+    }
+    let fetched = Instant::now();
+    hub.snapshot(&repo).await?;
+    println!(
+        "Downloaded the snapshot to {} ({cold:.1?}; again from the cache in {:.1?}); \
+         every file matches what was pushed",
+        folder.display(),
+        fetched.elapsed()
+    );
 
     println!();
     println!("Summary");

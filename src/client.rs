@@ -1,5 +1,6 @@
 //! The [`Hub`] client: configuration, origin-scoped credentials, retries, tracing.
 
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -49,6 +50,13 @@ pub(crate) struct Transport {
     /// The client for requests with a streamed body, without a read timeout of its own (see
     /// [`streamed`]); `None` when the caller gave their own client, whose timeouts then apply.
     uploads: Option<reqwest::Client>,
+    /// The client for downloads: never follows a redirect by itself (the download code
+    /// follows those that stay on the endpoint's origin and reads the metadata of the others).
+    downloads: reqwest::Client,
+    /// The shared download cache (`None` when nothing said where it is, not even `HOME`).
+    cache_dir: Option<PathBuf>,
+    /// Answer downloads from the cache only.
+    offline: bool,
 }
 
 /// The connect and read timeouts of the built-in clients.
@@ -65,6 +73,8 @@ impl std::fmt::Debug for Transport {
             .field("token", &self.authorization.as_ref().map(|_| "<redacted>"))
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("cache_dir", &self.cache_dir)
+            .field("offline", &self.offline)
             .finish()
     }
 }
@@ -99,6 +109,11 @@ impl Transport {
     /// The timeouts the built-in clients use.
     pub(crate) fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// The HTTP client of downloads (follows no redirect by itself).
+    pub(crate) fn downloads(&self) -> &reqwest::Client {
+        &self.downloads
     }
 
     /// Puts our headers on a request: user agent, and the token only on the endpoint origin.
@@ -310,6 +325,13 @@ impl std::fmt::Debug for ByteStream {
     }
 }
 
+impl ByteStream {
+    /// The body of an answer, as it arrives.
+    pub(crate) fn of_response(response: Response) -> ByteStream {
+        ByteStream(Box::pin(response.bytes_stream()))
+    }
+}
+
 impl Stream for ByteStream {
     type Item = Result<Bytes>;
 
@@ -331,6 +353,8 @@ pub struct HubBuilder {
     retry: Option<RetryPolicy>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
+    cache_dir: Option<PathBuf>,
+    offline: Option<bool>,
     env: bool,
 }
 
@@ -387,9 +411,25 @@ impl HubBuilder {
         self
     }
 
+    /// The shared download cache folder (default `~/.cache/huggingface/hub`, or with
+    /// [`Self::from_env`] `HF_HUB_CACHE`, else `$HF_HOME/hub`, as the Python client decides it);
+    /// see the [`download` module](crate::download).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Answer downloads from the cache only, sending no request (default off, or with
+    /// [`Self::from_env`] `HF_HUB_OFFLINE`).
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.offline = Some(offline);
+        self
+    }
+
     /// Take `HF_ENDPOINT`, the token (`HF_TOKEN`, `HF_TOKEN_PATH`, `$HF_HOME/token`, unless
-    /// `HF_HUB_DISABLE_IMPLICIT_TOKEN`) and `HF_HUB_USER_AGENT_ORIGIN` from the environment,
-    /// for whatever was not set explicitly.
+    /// `HF_HUB_DISABLE_IMPLICIT_TOKEN`), `HF_HUB_USER_AGENT_ORIGIN`, the download cache
+    /// (`HF_HUB_CACHE`, `HF_HOME`) and `HF_HUB_OFFLINE` from the environment, for whatever was
+    /// not set explicitly.
     pub fn from_env(mut self) -> Self {
         self.env = true;
         self
@@ -428,6 +468,15 @@ impl HubBuilder {
                 Some(http_client(timeouts, false, "HTTP client for uploads")?),
             ),
         };
+        let home_only = |name: &str| match name {
+            "HOME" => config::process_env(name),
+            _ => None,
+        };
+        let cache_dir = match self.cache_dir {
+            Some(dir) => Some(dir),
+            None if self.env => config::hub_cache(env),
+            None => config::hub_cache(&home_only),
+        };
         let transport = Transport {
             endpoint: endpoint.clone(),
             authorization,
@@ -435,6 +484,9 @@ impl HubBuilder {
             user_agent,
             timeouts,
             uploads,
+            downloads: download_client(timeouts)?,
+            cache_dir,
+            offline: self.offline.unwrap_or_else(|| config::offline(env)),
         };
         let base = endpoint.as_str().trim_end_matches('/').to_string();
         let raw = Client::new_with_client(&base, client, transport);
@@ -491,6 +543,42 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
+/// TLS for every built-in client: rustls with the *ring* provider (aws-lc, reqwest's default,
+/// costs every dependent build minutes of C compilation) and the platform's certificate
+/// verifier, offering HTTP/2 and HTTP/1.1. Nothing process-wide is installed.
+fn tls_config() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// What every built-in client shares: our TLS and the connect timeout.
+fn client_builder(timeouts: Timeouts, what: &str) -> Result<reqwest::ClientBuilder> {
+    let tls = tls_config().map_err(|e| Error::Transport {
+        message: format!("cannot set up TLS for the {what}: {e}"),
+        maybe_sent: false,
+        idempotent: true,
+        source: None,
+    })?;
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(timeouts.connect))
+}
+
+fn build_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client> {
+    builder.build().map_err(|e| Error::Transport {
+        message: format!("cannot build the {what}: {e}"),
+        maybe_sent: false,
+        idempotent: true,
+        source: None,
+    })
+}
+
 /// A built-in HTTP client: with `timeouts.read` as its read timeout, or without one (for
 /// streamed bodies, whose answer wait [`streamed`] times instead).
 pub(crate) fn http_client(
@@ -498,18 +586,20 @@ pub(crate) fn http_client(
     with_read_timeout: bool,
     what: &str,
 ) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(timeouts.connect)
-        .redirect(redirect_policy());
+    let mut builder = client_builder(timeouts, what)?.redirect(redirect_policy());
     if with_read_timeout {
         builder = builder.read_timeout(timeouts.read);
     }
-    builder.build().map_err(|e| Error::Transport {
-        message: format!("cannot build the {what}: {e}"),
-        maybe_sent: false,
-        idempotent: true,
-        source: None,
-    })
+    build_client(builder, what)
+}
+
+/// The client of downloads: the built-in timeouts, and no redirect followed by itself.
+fn download_client(timeouts: Timeouts) -> Result<reqwest::Client> {
+    let what = "HTTP client for downloads";
+    let builder = client_builder(timeouts, what)?
+        .read_timeout(timeouts.read)
+        .redirect(reqwest::redirect::Policy::none());
+    build_client(builder, what)
 }
 
 /// A client of the Hugging Face Hub.
@@ -556,6 +646,16 @@ impl Hub {
     /// The configured endpoint.
     pub fn endpoint(&self) -> &Url {
         self.transport().endpoint()
+    }
+
+    /// The shared download cache folder, when one is known (see [`HubBuilder::cache_dir`]).
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.transport().cache_dir.as_deref()
+    }
+
+    /// Whether downloads answer from the cache only (see [`HubBuilder::offline`]).
+    pub fn is_offline(&self) -> bool {
+        self.transport().offline
     }
 
     /// Sends a hand-built request for `operation` through the client's rules (token scoping,
@@ -698,4 +798,34 @@ pub(crate) async fn page_error<T: DeserializeOwned>(
     e: progenitor_client::Error<()>,
 ) -> Error {
     map_error::<T>(operation, e, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_is_rustls_with_ring_offering_h2_and_http1() {
+        let config = tls_config().unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let ring = rustls::crypto::ring::default_provider();
+        let ours: Vec<_> = config
+            .crypto_provider()
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .collect();
+        let theirs: Vec<_> = ring.cipher_suites.iter().map(|s| s.suite()).collect();
+        assert_eq!(ours, theirs);
+        // No process-wide provider is installed by building clients.
+        let timeouts = Timeouts {
+            connect: Duration::from_secs(1),
+            read: Duration::from_secs(1),
+        };
+        let _ = http_client(timeouts, true, "test client").unwrap();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    }
 }

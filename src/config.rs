@@ -1,6 +1,7 @@
 //! Configuration from the environment, following the ecosystem's conventions:
 //! the endpoint (`HF_ENDPOINT`), the token (`HF_TOKEN`, `HF_TOKEN_PATH`, `HF_HOME`),
-//! and the user agent (`HF_HUB_USER_AGENT_ORIGIN`).
+//! the user agent (`HF_HUB_USER_AGENT_ORIGIN`), the download cache (`HF_HUB_CACHE`) and
+//! offline mode (`HF_HUB_OFFLINE`).
 //!
 //! Every function reads variables through an `env` lookup so that tests never touch
 //! the process environment; `process_env` is the real one.
@@ -178,6 +179,23 @@ pub(crate) fn parse_endpoint(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// The shared download cache: `$HF_HUB_CACHE` (or its older name `HUGGINGFACE_HUB_CACHE`),
+/// else `{hf_home}/hub` (see [`hf_home`]), as the Python client decides it. `None` when no
+/// variable says where, not even `HOME`.
+pub(crate) fn hub_cache(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    for name in ["HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"] {
+        if let Some(dir) = non_blank(env, name) {
+            return expand_home(env, &dir);
+        }
+    }
+    hf_home(env).map(|home| home.join("hub"))
+}
+
+/// Whether `HF_HUB_OFFLINE` asks for the cache only (no request at all).
+pub(crate) fn offline(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    is_truthy(env, "HF_HUB_OFFLINE")
+}
+
 /// The `User-Agent`: `hf-hub-api/<version>`, plus `; origin/<HF_HUB_USER_AGENT_ORIGIN>`
 /// when that is set (characters not allowed in a header are dropped).
 pub(crate) fn user_agent(env: &dyn Fn(&str) -> Option<String>) -> String {
@@ -286,6 +304,32 @@ mod tests {
             ("HF_HOME", &hf_home),
         ]);
         assert_eq!(found(&env), None);
+    }
+
+    #[test]
+    fn hub_cache_follows_the_python_client() {
+        let env = env_of(&[
+            ("HF_HUB_CACHE", "~/c"),
+            ("HF_HOME", "/h"),
+            ("HOME", "/home/u"),
+        ]);
+        assert_eq!(hub_cache(&env), Some(PathBuf::from("/home/u/c")));
+        let env = env_of(&[("HUGGINGFACE_HUB_CACHE", "/old"), ("HF_HOME", "/h")]);
+        assert_eq!(hub_cache(&env), Some(PathBuf::from("/old")));
+        let env = env_of(&[("HF_HUB_CACHE", " "), ("HF_HOME", "/h")]);
+        assert_eq!(hub_cache(&env), Some(PathBuf::from("/h/hub")));
+        let env = env_of(&[("XDG_CACHE_HOME", "/x")]);
+        assert_eq!(hub_cache(&env), Some(PathBuf::from("/x/huggingface/hub")));
+        let env = env_of(&[("HOME", "/home/u")]);
+        assert_eq!(
+            hub_cache(&env),
+            Some(PathBuf::from("/home/u/.cache/huggingface/hub"))
+        );
+        assert_eq!(hub_cache(&env_of(&[])), None);
+        assert!(offline(&env_of(&[("HF_HUB_OFFLINE", "1")])));
+        assert!(offline(&env_of(&[("HF_HUB_OFFLINE", "TRUE")])));
+        assert!(!offline(&env_of(&[("HF_HUB_OFFLINE", "0")])));
+        assert!(!offline(&env_of(&[])));
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod generated {
 pub mod client;
 pub mod commit;
 pub mod config;
+pub mod download;
 pub mod error;
 pub(crate) mod headers;
 mod link;

@@ -147,11 +147,18 @@ const SAFE_POSTS: &[&str] = &["preupload", "get_paths_info", "lfs_batch", "lfs_v
 /// Requests the facade builds by hand (not in [`OPERATIONS`]): name, the path they request,
 /// whether they are safe to repeat. (The commit's copy of a regular file is sent as
 /// `resolve_file`, a generated operation.)
-const HAND_BUILT: &[(&str, &str, bool)] = &[(
-    "lfs_verify",
-    "/{namespace}/{repo}.git/info/lfs/verify",
-    true,
-)];
+const HAND_BUILT: &[(&str, &str, bool)] = &[
+    (
+        "lfs_verify",
+        "/{namespace}/{repo}.git/info/lfs/verify",
+        true,
+    ),
+    (
+        "repo_info_at_revision",
+        "/api/{repoType}/{namespace}/{repo}/revision/{rev}",
+        true,
+    ),
+];
 
 fn is_safe_method(method: &str) -> bool {
     method.eq_ignore_ascii_case("GET")

@@ -1,6 +1,6 @@
 //! The `hub` example (`examples/hub.rs`) run as a program against loopback servers: an
 //! `httpmock` server for the read-only commands (pagination, limits, errors, token hygiene) and
-//! the Hub simulator for `upload` and `delete`.
+//! the Hub simulator for `upload`, `delete`, `download` and `snapshot`.
 //!
 //! `cargo test` builds the examples before it runs the tests; with a narrower selection
 //! (`cargo test --test cli`) build the example first: `cargo build --example hub`.
@@ -93,12 +93,18 @@ enum Auth<'a> {
 /// Runs `hub args…` against `endpoint` with a clean environment: no inherited variables, an
 /// empty `HF_HOME`, so a developer's token file is never read.
 fn hub(endpoint: &str, auth: Auth<'_>, args: &[&str]) -> Run {
+    hub_with(endpoint, auth, args, &[])
+}
+
+/// [`hub`] with more variables set.
+fn hub_with(endpoint: &str, auth: Auth<'_>, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(hub_binary());
     cmd.args(args)
         .env_clear()
         .env("HF_ENDPOINT", endpoint)
         .env("HF_HOME", home.path())
+        .envs(vars.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -736,5 +742,107 @@ fn upload_failures_are_one_line() {
         sim.request_counts().is_empty(),
         "{:?}",
         sim.request_counts()
+    );
+}
+
+#[test]
+fn download_and_snapshot_print_local_paths_and_work_offline() {
+    let sim = Simulator::start(SimConfig::default().lfs_threshold(1024)).unwrap();
+    sim.create_repo(RepoType::Model, "sim-user/cli", false)
+        .unwrap();
+    let big: Vec<u8> = (0..5000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let commit = sim
+        .commit_files(
+            RepoType::Model,
+            "sim-user/cli",
+            "main",
+            "files",
+            &[("a.json", b"{}"), ("w/big.bin", &big)],
+        )
+        .unwrap();
+    let endpoint = sim.endpoint().to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_var = [("HF_HUB_CACHE", cache.path().to_str().unwrap())];
+    let auth = || Auth::Token(DEFAULT_TOKEN);
+
+    let run = hub_with(
+        &endpoint,
+        auth(),
+        &["download", "sim-user/cli", "w/big.bin"],
+        &cache_var,
+    );
+    assert!(run.success(), "{run:#?}");
+    let printed = PathBuf::from(run.stdout.trim_end());
+    let snapshot = cache
+        .path()
+        .join("models--sim-user--cli/snapshots")
+        .join(&commit);
+    assert_eq!(printed, snapshot.join("w/big.bin"));
+    assert_eq!(std::fs::read(&printed).unwrap(), big);
+
+    let local = tempfile::tempdir().unwrap();
+    let args = [
+        "snapshot",
+        "sim-user/cli",
+        "--revision",
+        "main",
+        "--include",
+        "*.json",
+        "--local-dir",
+        local.path().to_str().unwrap(),
+    ];
+    let run = hub_with(&endpoint, auth(), &args, &cache_var);
+    assert!(run.success(), "{run:#?}");
+    assert_eq!(PathBuf::from(run.stdout.trim_end()), local.path());
+    assert_eq!(std::fs::read(local.path().join("a.json")).unwrap(), b"{}");
+    assert!(!local.path().join("w/big.bin").exists());
+
+    // Offline: the cached file answers, a missing one is a one-line error.
+    let offline = [cache_var[0], ("HF_HUB_OFFLINE", "1")];
+    let run = hub_with(
+        &endpoint,
+        auth(),
+        &["download", "sim-user/cli", "w/big.bin"],
+        &offline,
+    );
+    assert!(run.success(), "{run:#?}");
+    assert_eq!(PathBuf::from(run.stdout.trim_end()), printed);
+    let run = hub_with(
+        &endpoint,
+        auth(),
+        &["download", "sim-user/cli", "a.json"],
+        &offline,
+    );
+    assert!(run.failure_line().contains("a.json"), "{run:#?}");
+    let run = hub_with(&endpoint, auth(), &["snapshot", "sim-user/cli"], &cache_var);
+    assert!(run.success(), "{run:#?}");
+    assert_eq!(PathBuf::from(run.stdout.trim_end()), snapshot);
+
+    // Bad input: a one-line error naming the value, nothing sent.
+    let before = sim.hub_requests().len();
+    let run = hub_with(
+        &endpoint,
+        auth(),
+        &["download", "sim-user/cli", "../x"],
+        &cache_var,
+    );
+    assert!(run.failure_line().contains("../x"), "{run:#?}");
+    let run = hub_with(
+        &endpoint,
+        auth(),
+        &["snapshot", "sim-user/cli", "--include", "["],
+        &cache_var,
+    );
+    assert!(run.failure_line().contains('['), "{run:#?}");
+    assert_eq!(sim.hub_requests().len(), before);
+    let run = hub_with(
+        &endpoint,
+        auth(),
+        &["download", "sim-user/cli", "nope.txt"],
+        &cache_var,
+    );
+    assert!(
+        run.failure_line().contains("nope.txt") || run.failure_line().contains("404"),
+        "{run:#?}"
     );
 }

@@ -340,11 +340,20 @@ pub fn gate_file(file: &mut syn::File, gates: &BTreeMap<String, Gate>) -> Result
                 if !matches!(self_name.as_deref(), Some("Client" | "Hub")) {
                     continue;
                 }
+                let on_hub = self_name.as_deref() == Some("Hub");
                 for ii in &mut imp.items {
                     if let syn::ImplItem::Fn(f) = ii
                         && let Some(g) = gates.get(&f.sig.ident.to_string())
                         && let Some(attr) = cfg_attr(&[g])
                     {
+                        if on_hub && let Gate::Any(features) = g {
+                            // Say in the method's docs which feature brings it.
+                            let names: Vec<String> =
+                                features.iter().map(|f| format!("`{f}`")).collect();
+                            let line = format!(" Cargo feature: {}.", names.join(" or "));
+                            f.attrs.push(syn::parse_quote! { #[doc = ""] });
+                            f.attrs.push(syn::parse_quote! { #[doc = #line] });
+                        }
                         f.attrs.push(attr);
                     }
                 }

@@ -25,6 +25,12 @@ pub enum Fault {
     /// this status instead of the success: proves a client does not retry a non-idempotent
     /// POST.
     FailAfterApply(u16),
+    /// Handle the request normally, send the answer's head and only the first `after` bytes
+    /// of its body, then close the connection (a download cut part-way).
+    CutBody {
+        /// How many bytes of the body are sent.
+        after: usize,
+    },
 }
 
 #[derive(Default)]

@@ -180,6 +180,24 @@ impl SimHandle {
             .map(|o| o.oid)
     }
 
+    /// Renames a repository (as `POST /api/repos/move` would): its old name then answers
+    /// `resolve` requests with a relative 307 under the new one.
+    pub fn rename_repo(&self, kind: RepoType, from: &str, to: &str) -> Result<(), SimError> {
+        let mut state = self.shared.state();
+        let Some(mut repo) = state.repos.shift_remove(&(kind, from.to_owned())) else {
+            return Err(SimError::new(
+                404,
+                Some("RepoNotFound"),
+                format!("No repo {from}"),
+            ));
+        };
+        repo.id = to.to_owned();
+        state.repos.insert((kind, to.to_owned()), repo);
+        state.renamed.insert((kind, from.to_owned()), to.to_owned());
+        state.generation += 1;
+        Ok(())
+    }
+
     fn author(&self) -> String {
         self.shared
             .cfg

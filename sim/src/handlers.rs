@@ -84,6 +84,9 @@ pub(crate) enum Route {
     StorageComplete {
         oid: String,
     },
+    StorageGet {
+        oid: String,
+    },
     NotFound,
 }
 
@@ -112,6 +115,7 @@ impl Route {
             Route::StoragePut { .. } => routes::STORAGE_PUT,
             Route::StoragePart { .. } => routes::STORAGE_PART,
             Route::StorageComplete { .. } => routes::STORAGE_COMPLETE,
+            Route::StorageGet { .. } => routes::STORAGE_GET,
             Route::NotFound => routes::NOT_FOUND,
         }
     }
@@ -152,6 +156,9 @@ pub(crate) fn classify(origin: Origin, method: &http::Method, path: &str) -> Rou
                 Err(_) => Route::NotFound,
             },
             ("POST", ["upload", oid, "complete"]) => Route::StorageComplete {
+                oid: (*oid).to_owned(),
+            },
+            ("GET" | "HEAD", ["lfs", oid]) => Route::StorageGet {
                 oid: (*oid).to_owned(),
             },
             _ => Route::NotFound,
@@ -300,6 +307,14 @@ impl Ctx<'_> {
             .map_err(|e| SimError::new(400, None, format!("Invalid JSON body: {e}")))
     }
 
+    /// The request's `Range` header.
+    fn range(&self) -> Option<&str> {
+        self.parts
+            .headers
+            .get(http::header::RANGE)
+            .and_then(|v| v.to_str().ok())
+    }
+
     fn hub_url(&self, path: &str) -> String {
         format!("{}{}", self.shared.hub_url, path)
     }
@@ -328,7 +343,10 @@ impl Ctx<'_> {
 pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Bytes) -> Resp {
     let is_storage = matches!(
         route,
-        Route::StoragePut { .. } | Route::StoragePart { .. } | Route::StorageComplete { .. }
+        Route::StoragePut { .. }
+            | Route::StoragePart { .. }
+            | Route::StorageComplete { .. }
+            | Route::StorageGet { .. }
     );
     let user = if is_storage {
         None
@@ -373,6 +391,9 @@ pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Bytes
         Route::StoragePut { oid } => storage_put(&ctx, &oid),
         Route::StoragePart { oid, part } => storage_part(&ctx, &oid, part),
         Route::StorageComplete { oid } => storage_complete(&ctx, &oid),
+        Route::StorageGet { oid } => {
+            crate::resolve::storage_get(&ctx.shared.state(), &oid, ctx.range())
+        }
         Route::NotFound => Err(SimError::new(
             404,
             None,
@@ -1859,46 +1880,24 @@ fn storage_complete(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
 
 fn resolve(ctx: &Ctx<'_>, r: &RepoRef, rev: &str, path: &str) -> Result<Resp, SimError> {
     let state = ctx.shared.state();
-    let repo = read_repo(&state, ctx, r)?;
-    let idx = resolve_rev(repo, rev)?;
-    let Some(commit) = repo.commits.get(idx) else {
-        return Err(SimError::new(
-            404,
-            Some("RevisionNotFound"),
-            format!("Invalid rev id: {rev}"),
-        ));
-    };
-    let entry = commit.tree.get(path).ok_or_else(|| {
-        SimError::new(
-            404,
-            Some("EntryNotFound"),
-            format!("Entry not found: {path} at {rev}"),
-        )
-    })?;
-    let (data, etag) = match entry {
-        Entry::Regular { data, oid } => (data.clone(), oid.clone()),
-        Entry::Lfs { sha256, .. } => (
-            state.lfs.get(sha256).cloned().ok_or_else(|| {
-                SimError::new(
-                    500,
-                    None,
-                    format!("LFS object {sha256} is missing from storage"),
-                )
-            })?,
-            sha256.clone(),
-        ),
-    };
-    let commit_id = commit.id.clone();
-    let is_lfs = matches!(entry, Entry::Lfs { .. });
-    drop(state);
-    let size = data.len();
-    let mut resp = response(200, "application/octet-stream", data);
-    set_header(&mut resp, "etag", &format!("\"{etag}\""));
-    set_header(&mut resp, "x-repo-commit", &commit_id);
-    set_header(&mut resp, "accept-ranges", "none");
-    if is_lfs {
-        set_header(&mut resp, "x-linked-etag", &format!("\"{etag}\""));
-        set_header(&mut resp, "x-linked-size", &size.to_string());
+    if let Some(new_id) = state.renamed.get(&(r.kind, r.id.clone()))
+        && !state.repos.contains_key(&(r.kind, r.id.clone()))
+    {
+        // A renamed repository: a relative redirect under its new name, the rest as sent.
+        let raw = ctx.parts.uri.path();
+        let old = format!("/{}{}/", r.kind.url_prefix(), r.id);
+        let new = format!("/{}{}/", r.kind.url_prefix(), new_id);
+        let location = raw.replacen(&old, &new, 1);
+        let mut resp = response(307, "text/plain; charset=utf-8", Bytes::from("Moved"));
+        set_header(&mut resp, "location", &location);
+        return Ok(resp);
     }
-    Ok(resp)
+    let repo = read_repo(&state, ctx, r)?;
+    let request = crate::resolve::Resolve {
+        repo,
+        rev,
+        path,
+        range: ctx.range(),
+    };
+    crate::resolve::resolve(&state, &ctx.shared.storage_url, &request)
 }

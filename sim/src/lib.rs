@@ -8,8 +8,9 @@
 //!   commits, refs, preupload, ndjson commit), the git-lfs batch and verify endpoints and the
 //!   `resolve` file downloads;
 //! - the **storage origin** ([`SimHandle::storage_endpoint`]), a different port and so a
-//!   different origin, where LFS objects are uploaded (basic and multipart). It records every
-//!   request's headers so tests can assert that no `Authorization` header ever reaches it.
+//!   different origin, where LFS objects are uploaded (basic and multipart) and downloaded
+//!   (`resolve` redirects there). It records every request's headers so tests can assert that
+//!   no `Authorization` header ever reaches it.
 //!
 //! Tests can inject faults per route ([`SimHandle::faults`]), count requests per route
 //! ([`SimHandle::requests`], route names in [`routes`]) and inspect the repositories' state
@@ -29,6 +30,7 @@ mod config;
 mod fault;
 mod handle;
 mod handlers;
+mod resolve;
 mod server;
 mod state;
 mod util;
@@ -83,6 +85,8 @@ pub mod routes {
     pub const STORAGE_PART: &str = "storage_part";
     /// Storage origin: `POST /upload/{oid}/complete` (multipart completion).
     pub const STORAGE_COMPLETE: &str = "storage_complete";
+    /// Storage origin: `GET`/`HEAD /lfs/{oid}` (an LFS object's bytes, `Range` honoured).
+    pub const STORAGE_GET: &str = "storage_get";
     /// Any request that matched no route (answered 404).
     pub const NOT_FOUND: &str = "not_found";
 }

@@ -238,6 +238,13 @@ async fn serve_connection(
     }
 }
 
+/// The answer with its full `Content-Length` but only `after` bytes of body, then the
+/// connection closed: a download cut part-way.
+fn cut_body(resp: Resp, after: usize) -> Resp {
+    let (head, body) = resp.into_parts();
+    Resp::from_parts(head, crate::util::SimBody::cut(body.into_bytes(), after))
+}
+
 async fn handle(
     shared: Arc<Shared>,
     origin: Origin,
@@ -327,6 +334,10 @@ async fn handle(
                 None,
                 format!("Injected fault after applying the request: status {status}"),
             ))
+        }
+        (Some(Fault::CutBody { after }), Ok(body)) => {
+            let resp = handlers::dispatch(&shared, route, &parts, body);
+            cut_body(resp, after)
         }
         (Some(Fault::Delay(_)) | None, Ok(body)) => {
             handlers::dispatch(&shared, route, &parts, body)

@@ -320,6 +320,8 @@ pub(crate) struct State {
     /// Bumped on every change that can change a listing.
     pub(crate) generation: u64,
     pub(crate) list_memo: VecDeque<(ListKey, Arc<Vec<u32>>)>,
+    /// Old names of renamed repositories, and the new id.
+    pub(crate) renamed: HashMap<(RepoType, String), String>,
     seq: u64,
 }
 

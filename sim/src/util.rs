@@ -4,14 +4,87 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
-use http_body_util::Full;
 use serde::Serialize;
 use sha1::Digest as _;
 
 use crate::SimError;
 
 /// The response type every handler produces.
-pub(crate) type Resp = Response<Full<Bytes>>;
+pub(crate) type Resp = Response<SimBody>;
+
+/// A body held whole in memory; or, for a cut download ([`SimBody::cut`]), the first bytes of
+/// one and then a failure, which makes hyper close the connection mid-body.
+#[derive(Debug, Default)]
+pub(crate) struct SimBody {
+    data: Option<Bytes>,
+    /// The length announced (`Content-Length`).
+    len: u64,
+    /// Fail once the data is sent.
+    fail: bool,
+    /// Whether the connection had its chance to flush the data before the failure.
+    flushed: bool,
+}
+
+impl SimBody {
+    pub(crate) fn new(data: Bytes) -> SimBody {
+        SimBody {
+            len: data.len() as u64,
+            data: (!data.is_empty()).then_some(data),
+            fail: false,
+            flushed: false,
+        }
+    }
+
+    /// The same announced length, only `after` bytes sent, then the connection dropped.
+    pub(crate) fn cut(data: Bytes, after: usize) -> SimBody {
+        SimBody {
+            len: data.len() as u64,
+            data: Some(data.slice(..after.min(data.len()))),
+            fail: true,
+            flushed: false,
+        }
+    }
+
+    /// The whole body, for the fault layer.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.data.unwrap_or_default()
+    }
+}
+
+impl http_body::Body for SimBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        if let Some(data) = self.data.take() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(data))));
+        }
+        if self.fail && !self.flushed {
+            // Let hyper write out what it holds, so the client receives the first bytes.
+            self.flushed = true;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        if self.fail {
+            self.fail = false;
+            return std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                "body cut by fault injection",
+            ))));
+        }
+        std::task::Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && !self.fail
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.len)
+    }
+}
 
 /// Lower-case hexadecimal of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -130,7 +203,7 @@ impl QueryExt for [(String, String)] {
 
 /// Builds a response with a body and a content type.
 pub(crate) fn response(status: u16, content_type: &str, body: Bytes) -> Resp {
-    let mut resp = Response::new(Full::new(body));
+    let mut resp = Response::new(SimBody::new(body));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = HeaderValue::from_str(content_type) {
         resp.headers_mut().insert(CONTENT_TYPE, v);

@@ -326,16 +326,45 @@ async fn lfs_basic_and_multipart_uploads_then_commit_all_line_kinds() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap(), "a");
+    // An LFS file: a redirect to the storage origin carrying the metadata, then the bytes.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirect
+        .head(url(&sim, "sim-user/up/resolve/main/multi.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(
+        r.headers()["x-linked-etag"].to_str().unwrap(),
+        format!("\"{}\"", sha256(&multi))
+    );
+    assert_eq!(
+        r.headers()["x-linked-size"],
+        multi.len().to_string().as_str()
+    );
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(sim.storage_endpoint().as_str()),
+        "{location}"
+    );
     let r = c
         .get(url(&sim, "sim-user/up/resolve/main/multi.bin"))
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.headers()["x-linked-etag"].to_str().unwrap(),
-        format!("\"{}\"", sha256(&multi))
-    );
     assert_eq!(r.bytes().await.unwrap(), multi);
+    // A range of it.
+    let r = c
+        .get(&location)
+        .header("range", "bytes=10-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap(), multi[10..]);
     let r = c
         .get(url(&sim, "sim-user/up/resolve/main/docs/a.txt"))
         .send()

@@ -24,8 +24,11 @@ pub enum Phase {
     Uploading,
     /// Streaming the commit body to the Hub.
     Committing,
-    /// Finished: the commit was created, or there was nothing to commit.
+    /// Finished: the commit was created, or there was nothing to commit (or, for a download,
+    /// every file is in place).
     Done,
+    /// Bringing files from the Hub (a [download](crate::download), not a commit).
+    Downloading,
 }
 
 impl Phase {
@@ -37,6 +40,7 @@ impl Phase {
             Phase::Uploading => "uploading",
             Phase::Committing => "committing",
             Phase::Done => "done",
+            Phase::Downloading => "downloading",
         }
     }
 }
@@ -79,7 +83,8 @@ pub enum ProgressEvent {
         /// The file's size, when known (before hashing, a local file's size is not yet known).
         file_size: Option<u64>,
     },
-    /// A file is done with a phase (hashed, or stored in LFS).
+    /// A file is done with a phase (hashed, stored in LFS, or downloaded: `size` is then 0 for
+    /// a file that was already in place).
     FileDone {
         /// The phase.
         phase: Phase,
@@ -180,7 +185,8 @@ mod bars {
     use super::{Phase, ProgressEvent, ProgressObserver};
 
     /// A [`ProgressObserver`] drawing progress bars with `indicatif` (cargo feature `indicatif`):
-    /// one bar per phase, plus one bar per LFS file being uploaded.
+    /// one bar per phase, plus one bar per LFS file being uploaded and per file of 10 MiB or
+    /// more being downloaded.
     ///
     /// Bars are drawn on standard error by `indicatif`, which hides them when it is not a terminal;
     /// [`new`](Self::new) draws nothing when `HF_HUB_DISABLE_PROGRESS_BARS` is set to a true value.
@@ -299,7 +305,12 @@ mod bars {
                     if let Some(bar) = &state.main {
                         bar.inc(*bytes);
                     }
-                    if *phase == Phase::Uploading {
+                    let per_file = match phase {
+                        Phase::Uploading => true,
+                        Phase::Downloading => file_size.unwrap_or(0) >= 10 * 1024 * 1024,
+                        _ => false,
+                    };
+                    if per_file {
                         if !state.files.contains_key(path) {
                             let bar = self.new_bar(file_size.unwrap_or(0), path.to_string());
                             state.files.insert(path.clone(), bar);

@@ -1,0 +1,331 @@
+//! Downloads on loopback: a snapshot of 1,000 small files + one 1 GiB LFS file, and the 1 GiB
+//! file alone, by this crate, the official Python client (`snapshot_download`,
+//! `hf_hub_download`) and the `hf-hub` crate 1.0 (built at bench time as a throwaway crate under
+//! `target/bench-hf-hub/`, never a dependency of ours). See benches/README.md.
+//!
+//! Roles (`HF_BENCH_ROLE`): unset = the driver; `server` = the simulator in its own process;
+//! `client` = our client in a fresh process (so its peak RSS is its own).
+
+#[path = "support/procfs.rs"]
+mod procfs;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+const REPO: &str = "sim-user/bench";
+const BIG: &str = "model.safetensors";
+
+/// The size of the case, from the environment (smaller for a smoke run).
+#[derive(Clone, Copy)]
+struct Size {
+    small_files: usize,
+    big_mib: usize,
+}
+
+fn size() -> Size {
+    let full = std::env::args().any(|a| a == "--bench");
+    let var = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    Size {
+        small_files: var("BENCH_SMALL_FILES", if full { 1000 } else { 50 }),
+        big_mib: var("BENCH_BIG_MIB", if full { 1024 } else { 8 }),
+    }
+}
+
+fn noise(buf: &mut [u8], seed: u64) {
+    let mut x = seed | 1;
+    for chunk in buf.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let bytes = x.to_le_bytes();
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
+    }
+}
+
+fn main() {
+    match std::env::var("HF_BENCH_ROLE").as_deref() {
+        Ok("server") => serve(),
+        Ok("client") => client(),
+        _ => drive(),
+    }
+}
+
+/// The simulator with the repository, until stdin closes.
+fn serve() {
+    let s = size();
+    let sim = hf_hub_sim::Simulator::start(
+        hf_hub_sim::SimConfig::default()
+            .lfs_threshold(10 * 1024 * 1024)
+            .max_recorded_requests(0),
+    )
+    .expect("simulator");
+    sim.create_repo(hf_hub_sim::RepoType::Model, REPO, false)
+        .expect("repo");
+    let mut small: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..s.small_files {
+        let mut b = vec![0u8; 2048];
+        noise(&mut b, i as u64 + 1);
+        small.push((format!("small/{:02}/{i:04}.txt", i % 20), b));
+    }
+    let mut big = vec![0u8; s.big_mib << 20];
+    noise(&mut big, 0xB16);
+    let mut files: Vec<(&str, &[u8])> = small
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    files.push((BIG, &big));
+    sim.commit_files(hf_hub_sim::RepoType::Model, REPO, "main", "bench", &files)
+        .expect("commit");
+    drop(files);
+    drop(big);
+    drop(small);
+    println!("{} {}", sim.endpoint(), sim.token().unwrap_or_default());
+    std::io::stdout().flush().ok();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+/// Our client: `client snapshot|file ENDPOINT TOKEN CACHE`; prints `seconds peak_kib`.
+fn client() {
+    let args: Vec<String> = std::env::args().collect();
+    let n = args.len();
+    let (case, endpoint, token, cache) = (&args[n - 4], &args[n - 3], &args[n - 2], &args[n - 1]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    eprintln!("client baseline RSS {}", procfs::mib(procfs::rss()));
+    procfs::reset_hwm();
+    let started = Instant::now();
+    rt.block_on(async {
+        let hub = hf_hub_api::Hub::builder()
+            .endpoint(endpoint.as_str())
+            .token(token.as_str())
+            .cache_dir(cache)
+            .build()
+            .expect("hub");
+        let repo = hf_hub_api::repo::Repo::model(REPO).expect("repo");
+        if case == "snapshot" {
+            hub.snapshot(&repo).send().await.expect("snapshot");
+        } else {
+            hub.download(&repo, BIG).send().await.expect("download");
+        }
+    });
+    println!("{} {}", started.elapsed().as_secs_f64(), procfs::hwm());
+}
+
+/// One measured run: wall seconds and peak RSS in KiB.
+type Sample = (f64, u64);
+
+fn parse_sample(out: &std::process::Output, who: &str) -> Sample {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{who} failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = text.lines().last().unwrap_or_default();
+    let mut it = last.split_whitespace();
+    let secs = it.next().and_then(|v| v.parse().ok()).expect("seconds");
+    let kib = it.next().and_then(|v| v.parse().ok()).expect("peak");
+    (secs, kib)
+}
+
+/// Checks what a run left in `cache`: every file, the big one at its size.
+fn check_cache(cache: &Path, s: Size, case: &str) {
+    let snaps = cache.join("models--sim-user--bench/snapshots");
+    let commit = std::fs::read_dir(&snaps)
+        .expect("a snapshot")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
+    let big = std::fs::metadata(commit.join(BIG)).expect("the big file");
+    assert_eq!(big.len(), (s.big_mib as u64) << 20);
+    if case == "snapshot" {
+        let n = std::fs::read_dir(commit.join("small"))
+            .expect("small/")
+            .map(|d| {
+                std::fs::read_dir(d.expect("dir").path())
+                    .expect("dir")
+                    .count()
+            })
+            .sum::<usize>();
+        assert_eq!(n, s.small_files);
+    }
+}
+
+fn drive() {
+    let s = size();
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let work = manifest.join("target/bench-download");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work dir");
+    let exe = std::env::current_exe().expect("exe");
+    let mut server: Child = Command::new(&exe)
+        .env("HF_BENCH_ROLE", "server")
+        .env("BENCH_SMALL_FILES", s.small_files.to_string())
+        .env("BENCH_BIG_MIB", s.big_mib.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("endpoint");
+    let mut parts = line.split_whitespace();
+    let endpoint = parts
+        .next()
+        .expect("endpoint")
+        .trim_end_matches('/')
+        .to_owned();
+    let token = parts.next().unwrap_or_default().to_owned();
+    println!(
+        "downloads on loopback: {} files of 2 KiB + {} MiB LFS (simulator in its own process)",
+        s.small_files, s.big_mib
+    );
+    let python = std::env::var("BENCH_PYTHON_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| manifest.join("target/interop-venv/bin/python"));
+    let with_python = std::env::var("BENCH_PYTHON").as_deref() == Ok("1");
+    let with_hf_hub = std::env::var("BENCH_HF_HUB").as_deref() == Ok("1");
+    let hf_hub = with_hf_hub.then(|| build_hf_hub(&manifest));
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let mut rows = Vec::new();
+    for case in ["snapshot", "file"] {
+        let mut run = |who: &str, cmd: &mut dyn FnMut(&Path) -> Command| {
+            let mut best: Option<Sample> = None;
+            for i in 0..runs {
+                let cache = work.join(format!("{who}-{case}-{i}"));
+                let out = cmd(&cache).output().expect(who);
+                let sample = parse_sample(&out, who);
+                check_cache(&cache, s, case);
+                let _ = std::fs::remove_dir_all(&cache);
+                best = Some(match best {
+                    Some(b) if b.0 <= sample.0 => b,
+                    _ => sample,
+                });
+            }
+            let best = best.expect("a run");
+            println!(
+                "  {case:<8} {who:<14} {:>7.2} s  peak {}",
+                best.0,
+                procfs::mib(best.1)
+            );
+            rows.push((case, who.to_owned(), best));
+        };
+        run("hf-hub-api", &mut |cache| {
+            let mut c = Command::new(&exe);
+            c.env("HF_BENCH_ROLE", "client")
+                .args([case, &endpoint, &token])
+                .arg(cache);
+            c
+        });
+        if with_python {
+            run("huggingface_hub", &mut |cache| {
+                let mut c = Command::new(&python);
+                c.arg(manifest.join("benches/python_download.py"))
+                    .args([case, &endpoint, &token, REPO, BIG])
+                    .arg(cache)
+                    .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                    .env("HF_HUB_DISABLE_TELEMETRY", "1")
+                    .env("HF_HUB_DISABLE_XET", "1");
+                c
+            });
+        }
+        if let Some(bin) = &hf_hub {
+            run("hf-hub 1.0", &mut |cache| {
+                let mut c = Command::new(bin);
+                c.args([case, &endpoint, &token, REPO, BIG]).arg(cache);
+                c
+            });
+        }
+    }
+    drop(server.stdin.take());
+    let _ = server.wait();
+    println!("ratios (their time / ours, their peak / ours):");
+    for (case, who, (secs, kib)) in &rows {
+        if let Some((_, _, (ours, our_kib))) = rows
+            .iter()
+            .find(|(c, w, _)| c == case && w == "hf-hub-api")
+            .filter(|_| who != "hf-hub-api")
+        {
+            println!(
+                "  {case:<8} {who:<14} {:>5.2}x time, {:>5.2}x memory",
+                secs / ours,
+                *kib as f64 / *our_kib as f64
+            );
+        }
+    }
+}
+
+/// The throwaway measurement crate using `hf-hub` 1.0, built in release under target/.
+fn build_hf_hub(manifest: &Path) -> PathBuf {
+    let dir = manifest.join("target/bench-hf-hub");
+    std::fs::create_dir_all(dir.join("src")).expect("dir");
+    std::fs::write(dir.join("Cargo.toml"), HF_HUB_TOML).expect("toml");
+    std::fs::write(dir.join("src/main.rs"), HF_HUB_MAIN).expect("main");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .status()
+        .expect("cargo");
+    assert!(
+        status.success(),
+        "building the hf-hub measurement crate failed"
+    );
+    dir.join("target/release/hf-hub-bench")
+}
+
+const HF_HUB_TOML: &str = r#"[package]
+name = "hf-hub-bench"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+hf-hub = "=1.0.0"
+tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
+"#;
+
+const HF_HUB_MAIN: &str = r#"
+// hf-hub-bench CASE ENDPOINT TOKEN REPO FILE CACHE: prints `seconds peak_kib`.
+fn hwm() -> u64 {
+    std::fs::read_to_string("/proc/self/status").ok().and_then(|t| {
+        t.lines().find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }).unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let (case, endpoint, token, repo, file, cache) = (&a[1], &a[2], &a[3], &a[4], &a[5], &a[6]);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let started = std::time::Instant::now();
+    let client = hf_hub::HFClient::builder()
+        .endpoint(endpoint.as_str()).token(token.as_str()).cache_dir(cache).build().unwrap();
+    let (owner, name) = repo.split_once('/').unwrap();
+    let repo = client.model(owner, name);
+    if case == "snapshot" {
+        repo.snapshot_download().send().await.unwrap();
+    } else {
+        repo.download_file().filename(file.clone()).send().await.unwrap();
+    }
+    println!("{} {}", started.elapsed().as_secs_f64(), hwm());
+}
+"#;
