@@ -9,7 +9,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::Stream;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION,
+    USER_AGENT,
+};
 use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -192,6 +195,41 @@ impl Transport {
         .await
     }
 
+    /// Follows, for a `GET`, the redirects to other origins that the HTTP client stops at
+    /// (see [`redirect_policy`]): each hop is a new request through [`Self::execute`], with the
+    /// original headers but never the token (it only goes to the endpoint's origin). A `HEAD`
+    /// is not followed: there the redirect itself is the answer (a file's metadata).
+    pub(crate) async fn follow_elsewhere(
+        &self,
+        client: &reqwest::Client,
+        mut response: Response,
+        headers: HeaderMap,
+        info: &RequestInfo,
+    ) -> reqwest::Result<Response> {
+        for _ in 0..MAX_REDIRECTS {
+            if !response.status().is_redirection() {
+                break;
+            }
+            let Some(next) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| response.url().join(l).ok())
+            else {
+                break;
+            };
+            tracing::debug!(
+                operation = info.operation,
+                host = next.host_str(),
+                "following a redirect to another origin"
+            );
+            let mut request = Request::new(reqwest::Method::GET, next);
+            *request.headers_mut() = headers.clone();
+            response = self.execute(client, request, info).await?;
+        }
+        Ok(response)
+    }
+
     /// One try: a streamed body through the client without read timeout when there is one.
     async fn send_once(
         &self,
@@ -238,30 +276,35 @@ impl ClientHooks<Transport> for Client {
     async fn exec(&self, mut request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let op = info.operation_id;
         let request_info = RequestInfo::of(op, request.method().as_str());
-        if crate::generated::OPTIONAL_TRAILING_WILDCARD.contains(&op) {
-            // An empty trailing wildcard (the repository root) is spelled without the slash.
-            let url = request.url_mut();
-            if let Some(trimmed) = url.path().strip_suffix('/').map(str::to_owned) {
-                url.set_path(&trimmed);
-            } else if crate::generated::LITERAL_SLASH_WILDCARD.contains(&op) {
-                // A file path keeps its `/`: the wildcard is the last segment, encoded whole.
-                let path = url.path().to_owned();
-                if let Some((head, last)) = path.rsplit_once('/') {
-                    let last = last.replace("%2F", "/").replace("%2f", "/");
-                    url.set_path(&format!("{head}/{last}"));
-                }
-            }
-        }
         if request_info.commit {
             request.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
             );
         }
+        if let Some((_, media)) = crate::generated::MEDIA_TYPES.iter().find(|(o, _)| *o == op) {
+            let value = HeaderValue::from_static(media);
+            request.headers_mut().insert(CONTENT_TYPE, value.clone());
+            request.headers_mut().insert(ACCEPT, value);
+        }
+        let is_get = request.method() == reqwest::Method::GET;
+        if request.method() == reqwest::Method::HEAD {
+            // Metadata of the content as stored: the size is the real one.
+            request
+                .headers_mut()
+                .insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        }
+        let headers = is_get.then(|| request.headers().clone());
         let mut response = self
             .inner()
             .execute(self.client(), request, &request_info)
             .await?;
+        if let Some(headers) = headers {
+            response = self
+                .inner()
+                .follow_elsewhere(self.client(), response, headers, &request_info)
+                .await?;
+        }
         if request_info.paginated
             && let Ok(url) = HeaderValue::from_str(response.url().as_str())
         {
@@ -335,7 +378,10 @@ impl HubBuilder {
     }
 
     /// Use this `reqwest::Client` (its redirect policy and default headers are the caller's;
-    /// the token is still only ever added per request, to the endpoint's origin).
+    /// the token is still only ever added per request, to the endpoint's origin). The built-in
+    /// clients follow redirects only on the origin of the request, so that a file's metadata
+    /// (`get_file_metadata`) is read from the Hub's redirect to the CDN; a client that follows
+    /// every redirect answers the CDN's headers there instead.
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -474,6 +520,29 @@ fn authorization_value(token: &Token) -> Result<HeaderValue> {
     Ok(value)
 }
 
+/// The most redirects one request follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// The redirects the built-in clients follow by themselves: those that stay on the origin of
+/// the request (a renamed repository answers a relative one), at most [`MAX_REDIRECTS`]. A
+/// redirect to another origin is an answer: a `HEAD` of a file reads its metadata from it,
+/// and a `GET` follows it by hand without the token ([`Transport::follow_elsewhere`]).
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .last()
+            .is_some_and(|prev| same_origin(prev, attempt.url()));
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
 /// TLS for every built-in client: rustls with the *ring* provider (aws-lc, reqwest's default,
 /// costs every dependent build minutes of C compilation) and the platform's certificate
 /// verifier, offering HTTP/2 and HTTP/1.1. Nothing process-wide is installed.
@@ -517,7 +586,7 @@ pub(crate) fn http_client(
     with_read_timeout: bool,
     what: &str,
 ) -> Result<reqwest::Client> {
-    let mut builder = client_builder(timeouts, what)?;
+    let mut builder = client_builder(timeouts, what)?.redirect(redirect_policy());
     if with_read_timeout {
         builder = builder.read_timeout(timeouts.read);
     }
@@ -594,11 +663,19 @@ impl Hub {
     /// status to [`Error`].
     pub(crate) async fn send(&self, request: Request, operation: &'static str) -> Result<Response> {
         let info = RequestInfo::of(operation, request.method().as_str());
-        let response = self
+        let headers = (request.method() == reqwest::Method::GET).then(|| request.headers().clone());
+        let mut response = self
             .transport()
             .execute(self.http(), request, &info)
             .await
             .map_err(|e| Error::from(e).for_request(&info))?;
+        if let Some(headers) = headers {
+            response = self
+                .transport()
+                .follow_elsewhere(self.http(), response, headers, &info)
+                .await
+                .map_err(|e| Error::from(e).for_request(&info))?;
+        }
         check_status(response, &info).await
     }
 }
@@ -632,7 +709,7 @@ async fn error_from_response(response: Response, info: &RequestInfo) -> Error {
     crate::error::from_response_parts(info, status, &headers, &body)
 }
 
-async fn map_error<T: DeserializeOwned>(
+pub(crate) async fn map_error<T: DeserializeOwned>(
     operation: &'static str,
     e: progenitor_client::Error<()>,
     decode: bool,

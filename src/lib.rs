@@ -20,6 +20,7 @@ pub mod commit;
 pub mod config;
 pub mod download;
 pub mod error;
+pub(crate) mod headers;
 mod link;
 pub mod operations;
 pub mod pagination;

@@ -19,10 +19,23 @@ pub struct Operation {
     pub generated_path: &'static str,
     /// The [`Hub`](crate::Hub) method's name.
     pub name: &'static str,
-    /// Whether the operation comes from `spec/overlay.json` (served but undocumented).
-    pub from_overlay: bool,
+    /// Where the operation's definition comes from.
+    pub origin: Origin,
     /// Whether the operation pages with a `Link` header.
     pub link_paginated: bool,
+}
+
+/// Where an operation's definition comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// The Hub's OpenAPI document (`spec/hub-openapi.json`).
+    Document,
+    /// Our overlay of what the Hub serves but does not document (`spec/overlay.json`).
+    Overlay,
+    /// A documented (or overlay) operation for a repository type its definition leaves out,
+    /// which the Hub serves too (kernel repositories' files and commits, Spaces' access
+    /// requests): added by the codegen.
+    Normaliser,
 }
 
 /// Every operation, one entry per path of the vendored document.
@@ -132,21 +145,12 @@ impl RequestInfo {
 const SAFE_POSTS: &[&str] = &["preupload", "get_paths_info", "lfs_batch", "lfs_verify"];
 
 /// Requests the facade builds by hand (not in [`OPERATIONS`]): name, the path they request,
-/// whether they are safe to repeat.
+/// whether they are safe to repeat. (The commit's copy of a regular file is sent as
+/// `resolve_file`, a generated operation.)
 const HAND_BUILT: &[(&str, &str, bool)] = &[
-    (
-        "lfs_batch",
-        "/{namespace}/{repo}.git/info/lfs/objects/batch",
-        true,
-    ),
     (
         "lfs_verify",
         "/{namespace}/{repo}.git/info/lfs/verify",
-        true,
-    ),
-    (
-        "resolve_file",
-        "/{namespace}/{repo}/resolve/{rev}/{path}",
         true,
     ),
     (
@@ -235,11 +239,18 @@ mod tests {
         assert!(!create.idempotent && !create.commit);
         assert!(RequestInfo::of("preupload", "POST").idempotent);
         assert!(RequestInfo::of("whoami", "GET").idempotent);
-        // Hand-built requests.
+        // The LFS batch (generated) and verify (hand-built) calls.
         let batch = RequestInfo::of("lfs_batch", "POST");
         assert!(batch.idempotent);
         assert_eq!(batch.scope, Scope::Repo);
+        let verify = RequestInfo::of("lfs_verify", "POST");
+        assert!(verify.idempotent);
+        assert_eq!(verify.scope, Scope::Repo);
         assert_eq!(RequestInfo::of("resolve_file", "GET").scope, Scope::Path);
+        assert_eq!(
+            RequestInfo::of("get_file_metadata", "HEAD").scope,
+            Scope::Path
+        );
         // Unknown names: the method decides.
         assert!(RequestInfo::of("nothing_like_this", "GET").idempotent);
         assert!(!RequestInfo::of("nothing_like_this", "POST").idempotent);

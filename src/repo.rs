@@ -22,37 +22,49 @@ pub enum RepoType {
     /// A Space (`/api/spaces/...`).
     #[serde(alias = "spaces")]
     Space,
+    /// A kernel repository (`/api/kernels/...`): compiled compute kernels, loaded by the
+    /// `kernels` library.
+    #[serde(alias = "kernels")]
+    Kernel,
 }
 
 impl RepoType {
     /// Every repository type, in a fixed order.
-    pub const ALL: [RepoType; 3] = [RepoType::Model, RepoType::Dataset, RepoType::Space];
+    pub const ALL: [RepoType; 4] = [
+        RepoType::Model,
+        RepoType::Dataset,
+        RepoType::Space,
+        RepoType::Kernel,
+    ];
 
-    /// The singular lowercase name: `model`, `dataset` or `space`.
+    /// The singular lowercase name: `model`, `dataset`, `space` or `kernel`.
     pub fn as_str(self) -> &'static str {
         match self {
             RepoType::Model => "model",
             RepoType::Dataset => "dataset",
             RepoType::Space => "space",
+            RepoType::Kernel => "kernel",
         }
     }
 
-    /// The plural used in API paths: `models`, `datasets` or `spaces`.
+    /// The plural used in API paths: `models`, `datasets`, `spaces` or `kernels`.
     pub fn as_plural(self) -> &'static str {
         match self {
             RepoType::Model => "models",
             RepoType::Dataset => "datasets",
             RepoType::Space => "spaces",
+            RepoType::Kernel => "kernels",
         }
     }
 
-    /// The prefix of the repository in git and git-lfs URLs: `""` for models,
-    /// `"datasets/"` and `"spaces/"` for the others.
+    /// The prefix of the repository in git, git-lfs and download URLs: `""` for models,
+    /// `"datasets/"`, `"spaces/"` and `"kernels/"` for the others.
     pub fn url_prefix(self) -> &'static str {
         match self {
             RepoType::Model => "",
             RepoType::Dataset => "datasets/",
             RepoType::Space => "spaces/",
+            RepoType::Kernel => "kernels/",
         }
     }
 }
@@ -66,17 +78,18 @@ impl fmt::Display for RepoType {
 impl FromStr for RepoType {
     type Err = Error;
 
-    /// Accepts `model`, `dataset`, `space` and their plurals, in any case.
+    /// Accepts `model`, `dataset`, `space`, `kernel` and their plurals, in any case.
     fn from_str(s: &str) -> Result<Self> {
         let lower = s.trim().to_ascii_lowercase();
         match lower.as_str() {
             "model" | "models" => Ok(RepoType::Model),
             "dataset" | "datasets" => Ok(RepoType::Dataset),
             "space" | "spaces" => Ok(RepoType::Space),
+            "kernel" | "kernels" => Ok(RepoType::Kernel),
             _ => Err(Error::invalid(
                 "repo type",
                 s,
-                "expected model, dataset or space",
+                "expected model, dataset, space or kernel",
             )),
         }
     }
@@ -243,21 +256,26 @@ impl Repo {
         Ok(Self::new(RepoType::Space, id.parse()?))
     }
 
+    /// A kernel repository, from `namespace/name`.
+    pub fn kernel(id: &str) -> Result<Self> {
+        Ok(Self::new(RepoType::Kernel, id.parse()?))
+    }
+
     /// The API path of the repository, without a leading `/`:
     /// `api/models/namespace/name` (the id's characters need no encoding).
     pub fn api_path(&self) -> String {
         format!("api/{}/{}", self.repo_type.as_plural(), self.id)
     }
 
-    /// The repository's path in git and git-lfs URLs, without a leading `/`:
-    /// `namespace/name` for models, `datasets/namespace/name`, `spaces/namespace/name`.
+    /// The repository's path in git, git-lfs and download URLs, without a leading `/`:
+    /// `namespace/name` for models, `datasets/namespace/name`, `spaces/…`, `kernels/…`.
     pub fn git_path(&self) -> String {
         format!("{}{}", self.repo_type.url_prefix(), self.id)
     }
 }
 
 impl fmt::Display for Repo {
-    /// `models/namespace/name`, `datasets/...` or `spaces/...`.
+    /// `models/namespace/name`, `datasets/...`, `spaces/...` or `kernels/...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.repo_type.as_plural(), self.id)
     }
@@ -317,13 +335,44 @@ pub(crate) fn path_segment<T: FromStr>(repo: &Repo) -> Result<T> {
     })
 }
 
-impl From<RepoType> for crate::types::RepoTypeSegment {
-    fn from(t: RepoType) -> Self {
-        match t {
-            RepoType::Model => Self::Models,
-            RepoType::Dataset => Self::Datasets,
-            RepoType::Space => Self::Spaces,
-        }
+/// The repository type of a generated web URL (`resolve`, `raw`, the LFS batch): a model has
+/// no prefix, the others `datasets/`, `spaces/`, `kernels/` (the generated code calls this
+/// with the path segment of the operation's type, see `codegen/src/patch.rs`).
+pub(crate) fn models_unprefixed(segment: &str) -> String {
+    if segment == "models" {
+        String::new()
+    } else {
+        format!("{}/", encode_path_segment(segment))
+    }
+}
+
+/// The end of a generated URL whose last parameter is a file path: `/` and the path with
+/// each segment encoded, `/` kept (`dir/a b.txt` → `/dir/a%20b.txt`); nothing for an empty
+/// path.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn file_wildcard(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{}", encode_repo_path(path))
+    }
+}
+
+/// The end of a generated URL whose last parameter is a folder: `/` and the folder encoded
+/// whole, as the official client sends it (`dir/sub` → `/dir%2Fsub`); nothing for the root
+/// (`""`), which the Hub spells without the trailing `/`.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn folder_wildcard(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{}", encode_path_segment(path))
     }
 }
 
@@ -356,11 +405,13 @@ mod tests {
             ("spaces", RepoType::Space),
             ("Datasets", RepoType::Dataset),
             (" SPACE ", RepoType::Space),
+            ("kernel", RepoType::Kernel),
+            ("Kernels", RepoType::Kernel),
         ];
         for (s, t) in cases {
             assert_eq!(s.parse::<RepoType>().unwrap(), t, "{s}");
         }
-        for bad in ["", "kernel", "modelss", "m"] {
+        for bad in ["", "kernal", "modelss", "m", "buckets"] {
             let e = bad.parse::<RepoType>().unwrap_err();
             assert_eq!(invalid_reason(e).0, bad);
         }
@@ -370,6 +421,8 @@ mod tests {
         assert_eq!(RepoType::Model.url_prefix(), "");
         assert_eq!(RepoType::Dataset.url_prefix(), "datasets/");
         assert_eq!(RepoType::Space.url_prefix(), "spaces/");
+        assert_eq!(RepoType::Kernel.as_plural(), "kernels");
+        assert_eq!(RepoType::Kernel.url_prefix(), "kernels/");
         assert_eq!(RepoType::Space.to_string(), "space");
         assert_eq!(RepoType::default(), RepoType::Model);
         for t in RepoType::ALL {
@@ -472,6 +525,10 @@ mod tests {
         assert_eq!(d.git_path(), "datasets/a/b");
         let s = Repo::space("a/b").unwrap();
         assert_eq!(s.git_path(), "spaces/a/b");
+        let k = Repo::kernel("a/b").unwrap();
+        assert_eq!(k.api_path(), "api/kernels/a/b");
+        assert_eq!(k.git_path(), "kernels/a/b");
+        assert_eq!(k.to_string(), "kernels/a/b");
         assert!(Repo::model("nope").is_err());
         assert_eq!(
             Repo::new(RepoType::Dataset, "x/y".parse().unwrap())
@@ -513,6 +570,17 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(encode_repo_path(raw), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn generated_url_parts() {
+        assert_eq!(models_unprefixed("models"), "");
+        assert_eq!(models_unprefixed("datasets"), "datasets/");
+        assert_eq!(models_unprefixed("kernels"), "kernels/");
+        assert_eq!(file_wildcard(""), "");
+        assert_eq!(file_wildcard("dir/a b.txt"), "/dir/a%20b.txt");
+        assert_eq!(folder_wildcard(""), "");
+        assert_eq!(folder_wildcard("dir/sub"), "/dir%2Fsub");
     }
 
     #[test]

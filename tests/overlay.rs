@@ -3,7 +3,7 @@
 
 use futures::TryStreamExt;
 use hf_hub_api::Hub;
-use hf_hub_api::operations::OPERATIONS;
+use hf_hub_api::operations::{OPERATIONS, Origin};
 use hf_hub_api::repo::{Repo, RepoId, RepoType};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::{
@@ -33,7 +33,7 @@ fn hub(server: &MockServer) -> Hub {
 fn the_inventory_lists_the_overlay_operations() {
     let overlay: Vec<String> = OPERATIONS
         .iter()
-        .filter(|o| o.from_overlay)
+        .filter(|o| o.origin == Origin::Overlay)
         .map(|o| format!("{} {} -> {}", o.method, o.path, o.name))
         .collect();
     for expected in [

@@ -43,7 +43,7 @@ pub const AREAS: &[Area] = &[
             "sql-console",
         ],
         default: true,
-        about: "models, datasets and kernels: search, info, trees, paths-info, files, commits, refs, likes; creating, moving, duplicating and deleting repositories of any type",
+        about: "models, datasets and kernels: search, info, trees, paths-info, files and their metadata, commits, refs, likes, access checks; creating, moving, duplicating and deleting repositories of any type",
     },
     Area {
         feature: "spaces",
@@ -103,7 +103,7 @@ pub const AREAS: &[Area] = &[
         feature: "oauth",
         tags: &["oauth"],
         default: false,
-        about: "OAuth apps, the device flow, user info",
+        about: "OAuth apps, the device flow, tokens, OpenID Connect discovery, user info",
     },
     Area {
         feature: "inference-endpoints",
@@ -139,6 +139,10 @@ pub const FACADE_OPERATIONS: &[(&str, &str)] = &[
         "`Hub::commit` asks how each file is to be uploaded",
     ),
     ("create_commit", "`Hub::commit` posts the ndjson commit"),
+    (
+        "lfs_batch",
+        "`Hub::commit` asks where to upload its LFS files",
+    ),
 ];
 
 /// When an item is compiled.

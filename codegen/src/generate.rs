@@ -57,6 +57,9 @@ pub fn generate(
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::Generator(format!("progenitor's output does not parse: {e}")))?;
     rename_underscore_id_fields(&mut file);
+    crate::patch::patch_open_enums(&mut file, normalised)?;
+    crate::patch::patch_sensitive_debug(&mut file, normalised)?;
+    crate::patch::shape_urls(&mut file, normalised)?;
     check_type_names(&file)?;
     crate::bodies::add_body_builders(&mut file, normalised)?;
     let ops = requests::operations_by_id(normalised);
@@ -70,9 +73,27 @@ pub fn generate(
         };
         plans.push(requests::plan(f, op, requests::is_link_paginated(op))?);
     }
+    let header_sets: Vec<(String, crate::headers::HeaderSet)> = plans
+        .iter()
+        .filter_map(|p| p.headers.clone().map(|h| (p.name.to_string(), h)))
+        .collect();
+    let header_structs: Vec<TokenStream> = crate::headers::unique(&header_sets)?
+        .into_iter()
+        .map(crate::headers::struct_tokens)
+        .collect();
+    let header_items: syn::File = syn::parse2(quote! { #(#header_structs)* })
+        .map_err(|e| CodegenError::Generator(format!("header structs do not parse: {e}")))?;
+    for item in file.items.iter_mut() {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "types"
+            && let Some((_, items)) = m.content.as_mut()
+        {
+            items.extend(header_items.items.clone());
+        }
+    }
     let wrappers = requests::facade(&plans);
     let mut table = operation_table(rows);
-    table.extend(optional_trailing_wildcards(normalised));
+    table.extend(media_types(normalised));
     let exercise = if with_exercise {
         let exercise = exercise_code(&plans, &ops, normalised)?;
         let exercise: syn::File = syn::parse2(exercise)
@@ -182,18 +203,24 @@ impl ToTokenString for syn::Meta {
 /// A table of every operation, for tests and tools.
 fn operation_table(rows: &[OperationRow]) -> TokenStream {
     let entries = rows.iter().map(|r| {
-        let (m, p, g, n, o, l) = (
+        let (m, p, g, n, l) = (
             &r.method,
             &r.path,
             &r.generated_path,
             &r.name,
-            r.from_overlay,
             r.link_paginated,
         );
+        let o = match r.origin {
+            crate::naming::Origin::Document => quote! { crate::operations::Origin::Document },
+            crate::naming::Origin::Overlay => quote! { crate::operations::Origin::Overlay },
+            crate::naming::Origin::Normaliser => {
+                quote! { crate::operations::Origin::Normaliser }
+            }
+        };
         quote! {
             crate::operations::Operation {
                 method: #m, path: #p, generated_path: #g, name: #n,
-                from_overlay: #o, link_paginated: #l,
+                origin: #o, link_paginated: #l,
             }
         }
     });
@@ -370,14 +397,23 @@ fn exercise_code(
             .filter_map(|p| p.get("name").and_then(Value::as_str).map(String::from))
             .collect();
         let mut expected_path = path.to_string();
+        let unprefixed = op.get("x-hf-models-unprefixed").is_some();
         for (k, v) in &path_values {
-            // A download's file path (the trailing wildcard) keeps `/`, each segment encoded.
-            let last = path.ends_with(&format!("/{{{k}}}"));
-            let value = if last && name.contains("resolve") {
+            // A file path (a `file` wildcard) keeps `/`, each segment encoded.
+            let file = param(k)
+                .and_then(|p| p.get("x-hf-wildcard"))
+                .and_then(Value::as_str)
+                == Some("file");
+            let value = if file {
                 v.split('/').map(encode).collect::<Vec<_>>().join("/")
             } else {
                 encode(v)
             };
+            if k == "repoType" && unprefixed && v == "models" {
+                // A model's web URL has no type prefix.
+                expected_path = expected_path.replacen("/{repoType}", "", 1);
+                continue;
+            }
             expected_path = expected_path.replace(&format!("{{{k}}}"), &value);
         }
         match skip {
@@ -388,20 +424,22 @@ fn exercise_code(
                 }),
             }),
             None => {
+                // Each call in a boxed block of its own: one match over hundreds of inline
+                // futures (and their arguments) overflows a debug build's stack.
                 if plan.page_item.is_some() {
                     calls.push(quote! {
-                        #name => Some(
+                        #name => Some(::std::boxed::Box::pin(async move {
                             ::futures::StreamExt::next(&mut hub.#ident(#(#args),*).pages())
                                 .await
                                 .transpose()
-                                .map(|_| ()),
-                        ),
+                                .map(|_| ())
+                        }).await),
                     });
                 } else {
-                    // Boxed: one match over hundreds of inline futures overflows a debug
-                    // build's stack.
                     calls.push(quote! {
-                        #name => Some(::std::boxed::Box::pin(hub.#ident(#(#args),*).send()).await.map(|_| ())),
+                        #name => Some(::std::boxed::Box::pin(async move {
+                            hub.#ident(#(#args),*).send().await.map(|_| ())
+                        }).await),
                     });
                 }
                 expectations.push(quote! {
@@ -447,50 +485,29 @@ fn exercise_code(
     })
 }
 
-/// Operations whose path ends in a wildcard parameter (`…/tree/{rev}/{path}`, "Wildcard path
-/// parameter" upstream). An empty wildcard means the root, which the Hub and every client
-/// spell without the trailing `/` (`…/tree/main`); OpenAPI cannot make a path segment
-/// optional, so the facade drops that slash for these operations (`client.rs`).
-fn optional_trailing_wildcards(doc: &Value) -> TokenStream {
-    let mut names: Vec<String> = Vec::new();
-    for (path, item) in doc
+/// Operations that send and answer a vendor JSON media type (`media::vendor_json_media_types`):
+/// the client sends it as `Content-Type` and `Accept`.
+fn media_types(doc: &Value) -> TokenStream {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for item in doc
         .get("paths")
         .and_then(Value::as_object)
         .into_iter()
-        .flatten()
+        .flat_map(|p| p.values())
     {
         for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            let Some(name) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let wildcard_last = op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .any(|p| {
-                    p.get("in").and_then(Value::as_str) == Some("path")
-                        && p.get("name")
-                            .and_then(Value::as_str)
-                            .is_some_and(|n| path.ends_with(&format!("/{{{n}}}")))
-                        && p.get("schema")
-                            .is_some_and(|s| s.to_string().contains("Wildcard"))
-                });
-            if wildcard_last {
-                names.push(name.to_string());
+            if let (Some(id), Some(media)) = (
+                op.get("operationId").and_then(Value::as_str),
+                op.get("x-hf-media-type").and_then(Value::as_str),
+            ) {
+                rows.push((id.to_string(), media.to_string()));
             }
         }
     }
-    names.sort();
-    names.dedup();
-    // A file path in a download URL keeps its `/` (each segment encoded), as every official
-    // client sends it; the tree listing's folder stays encoded whole (`dir%2Fsub`), which is
-    // what the official client sends there.
-    let literal: Vec<&String> = names.iter().filter(|n| n.contains("resolve")).collect();
+    rows.sort();
+    let entries = rows.iter().map(|(id, media)| quote! { (#id, #media) });
     quote! {
-        /// Operations whose last path parameter is a wildcard that may be empty (the root).
-        pub const OPTIONAL_TRAILING_WILDCARD: &[&str] = &[#(#names),*];
-        /// Of those, the downloads: their wildcard (a file path) keeps `/` literal.
-        pub const LITERAL_SLASH_WILDCARD: &[&str] = &[#(#literal),*];
+        /// Operations whose bodies are a vendor JSON media type: `(operation, media type)`.
+        pub const MEDIA_TYPES: &[(&str, &str)] = &[#(#entries),*];
     }
 }

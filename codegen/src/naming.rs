@@ -23,12 +23,35 @@ pub struct OperationRow {
     pub generated_path: String,
     /// The generated method's name.
     pub name: String,
-    /// Whether the operation comes from `spec/overlay.json`.
-    pub from_overlay: bool,
+    /// Where the operation's definition comes from.
+    pub origin: Origin,
     /// Whether the operation pages with a `Link` header.
     pub link_paginated: bool,
     /// Whether the success answer is a JSON array.
     pub returns_array: bool,
+}
+
+/// Where an operation of the inventory is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// The Hub's document (`spec/hub-openapi.json`).
+    Document,
+    /// Our overlay of what the Hub serves undocumented (`spec/overlay.json`).
+    Overlay,
+    /// A copy of a documented (or overlay) operation for a repository type the document does
+    /// not list there, added by a normaliser step (`served::EXTRA_REPO_TYPES`).
+    Normaliser,
+}
+
+impl Origin {
+    /// The inventory's word for it: `document`, `overlay` or `normaliser`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Document => "document",
+            Origin::Overlay => "overlay",
+            Origin::Normaliser => "normaliser",
+        }
+    }
 }
 
 /// Names that the derivation gets wrong or ambiguous, keyed by `METHOD original-or-merged path`.
@@ -94,33 +117,16 @@ const OVERRIDES: &[(&str, &str)] = &[
         "delete_collection_item_by_slug",
     ),
     (
-        "GET /{namespace}/{repo}/resolve/{rev}/{path}",
-        "resolve_model_file",
-    ),
-    (
-        "GET /datasets/{namespace}/{repo}/resolve/{rev}/{path}",
-        "resolve_dataset_file",
-    ),
-    (
-        "GET /spaces/{namespace}/{repo}/resolve/{rev}/{path}",
-        "resolve_space_file",
+        "GET /{repoType}/{namespace}/{repo}/resolve/{rev}/{path}",
+        "resolve_file",
     ),
     (
         "GET /buckets/{namespace}/{repo}/resolve/{path}",
         "resolve_bucket_file",
     ),
-    ("POST /{namespace}/{repo}/ask-access", "ask_model_access"),
     (
-        "POST /datasets/{namespace}/{repo}/ask-access",
-        "ask_dataset_access",
-    ),
-    (
-        "GET /{namespace}/{repo}/user-access-report",
-        "get_model_user_access_report",
-    ),
-    (
-        "GET /datasets/{namespace}/{repo}/user-access-report",
-        "get_dataset_user_access_report",
+        "POST /{repoType}/{namespace}/{repo}/ask-access",
+        "ask_repo_access",
     ),
     ("GET /api/whoami-v2", "whoami"),
     (
@@ -437,19 +443,22 @@ pub fn operation_rows(doc: &Value) -> Result<Vec<OperationRow>> {
         } else {
             vec![path.to_string()]
         };
-        let link = op
-            .get("responses")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .any(|(c, r)| c.starts_with('2') && r.pointer("/headers/Link").is_some());
+        let link = crate::requests::is_link_paginated(op);
+        let added = crate::walk::strings(op.get("x-hf-added-paths"));
         for p in originals {
+            let origin = if added.contains(&p) {
+                Origin::Normaliser
+            } else if op.get("x-hf-overlay").is_some() {
+                Origin::Overlay
+            } else {
+                Origin::Document
+            };
             rows.push(OperationRow {
                 method: method.to_ascii_uppercase(),
                 path: p,
                 generated_path: path.to_string(),
                 name: name.clone(),
-                from_overlay: op.get("x-hf-overlay").is_some(),
+                origin,
                 link_paginated: link,
                 returns_array: returns_array(op),
             });

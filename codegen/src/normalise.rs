@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use crate::walk::{METHODS, Place, each_schema, esc, walk_schema};
-use crate::{CodegenError, Result, hoist, naming};
+use crate::{CodegenError, Result, hoist, media, naming, served};
 
 /// What each step changed: `(step name, places changed)`, in the order they ran.
 #[derive(Debug, Default, Clone)]
@@ -77,11 +77,20 @@ pub const STEPS: &[(&str, Step)] = &[
     ("merge_200_207_responses", merge_200_207_responses),
     ("drop_non_success_responses", drop_non_success_responses),
     ("byte_stream_responses", byte_stream_responses),
+    ("vendor_json_media_types", media::vendor_json_media_types),
+    ("binary_body_media_choice", media::binary_body_media_choice),
     ("commit_raw_body", commit_raw_body),
     ("preupload_create_pr_param", preupload_create_pr_param),
     ("insert_empty_responses", insert_empty_responses),
     ("rename_duplicate_path_params", rename_duplicate_path_params),
+    ("trailing_wildcards", served::trailing_wildcards),
     ("merge_repo_type_copies", merge_repo_type_copies),
+    (
+        "merge_unprefixed_model_copies",
+        served::merge_unprefixed_model_copies,
+    ),
+    ("extra_repo_types", served::extra_repo_types),
+    ("open_enums", crate::patch::open_enums),
     ("assign_operation_ids", naming::assign_operation_ids),
     ("drop_unreferenced_components", drop_unreferenced_components),
     ("hoist_shared_schemas", hoist::hoist_shared_schemas),
@@ -234,9 +243,14 @@ pub fn reject_unknown_keywords(doc: &mut Value) -> Result<usize> {
 
 /// The commit operations declare a `Content-Type` header parameter; OpenAPI says such
 /// parameters are ignored (the media type says it), and progenitor would make it an argument.
+/// A body of several media types keeps it: there the caller chooses the media type
+/// (`media::binary_body_media_choice`).
 pub fn drop_content_type_header_params(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |_, _, op, _| {
+        if crate::media::has_media_type_choice(op) {
+            return Ok(());
+        }
         if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
             let before = params.len();
             params.retain(|p| {
@@ -1191,7 +1205,9 @@ pub fn merge_200_207_responses(doc: &mut Value) -> Result<usize> {
 
 /// The facade maps every error status from the response itself (`X-Error-Code`,
 /// `X-Error-Message`, the body's `error`), which works for any answer; typed error bodies
-/// (and 3xx bodies, never seen: redirects are followed) would only add types. Only 2xx stay.
+/// would only add types. Only 2xx stay. A 3xx is not an error either: redirects on the Hub's
+/// origin are followed, and one to another origin is the answer of a file-metadata `HEAD`
+/// (its headers, declared on the 200 beside it, are what the facade reads).
 pub fn drop_non_success_responses(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |_, _, op, _| {
@@ -1207,10 +1223,23 @@ pub fn drop_non_success_responses(doc: &mut Value) -> Result<usize> {
 
 /// Operations whose success answer is not one JSON document: the `resolve` downloads
 /// (declared as JSON, but they redirect to the file's bytes) and the server-sent-event
-/// streams (logs, metrics, events). Their answers become byte streams.
+/// streams (logs, metrics, events). Their answers become byte streams. A download that takes
+/// a `Range` header answers a range as `206 Partial Content`, which upstream does not
+/// declare: it is added beside the 200.
 pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |path, _, op, _| {
+        let ranged = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|p| {
+                p["in"] == "header"
+                    && p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("range"))
+            });
         let text = op.to_string();
         let is_resolve = path.contains("/resolve/") || path.starts_with("/api/resolve-cache/");
         let is_sse = text.contains("text/event-stream")
@@ -1221,11 +1250,23 @@ pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
         }
         if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
             for (code, r) in responses.iter_mut() {
-                if code.starts_with('2') {
+                // A HEAD answer (file metadata) has headers and no body.
+                if code.starts_with('2') && r.get("content").is_some() {
                     r["content"] = json!({"application/octet-stream": {
                         "schema": {"type": "string", "format": "binary"}}});
                     n += 1;
                 }
+            }
+            if is_resolve
+                && ranged
+                && !responses.contains_key("206")
+                && let Some(ok) = responses.get("200").cloned()
+                && ok.get("content").is_some()
+            {
+                let mut partial = ok;
+                partial["description"] = json!("The range of the file asked for");
+                responses.insert("206".into(), partial);
+                n += 1;
             }
         }
         Ok(())
@@ -1540,7 +1581,7 @@ pub fn rename_duplicate_path_params(doc: &mut Value) -> Result<usize> {
     Ok(n)
 }
 
-const REPO_TYPE_SEGMENTS: [&str; 3] = ["models", "datasets", "spaces"];
+const REPO_TYPE_SEGMENTS: [&str; 4] = ["models", "datasets", "spaces", "kernels"];
 
 /// The tags of a merged operation: its members' tags, where the per-type tags (`models`,
 /// `datasets`, `spaces`, `kernels`) become `repos` — the merged method serves every type —
@@ -1563,9 +1604,9 @@ fn merged_tags(ops: &[Value]) -> Vec<String> {
 }
 
 /// Upstream repeats many operations once per repo type (`/api/models/{namespace}/{repo}/…`,
-/// `/api/datasets/…`, `/api/spaces/…`), identical but for that segment and their tags. Such a
-/// group becomes one operation over a `{repoType}` path parameter, so users call one method
-/// with a repo type. Copies that differ in anything else stay separate.
+/// `/api/datasets/…`, `/api/spaces/…`, `/api/kernels/…`), identical but for that segment and
+/// their tags. Such a group becomes one operation over a `{repoType}` path parameter, so
+/// users call one method with a repo type. Copies that differ in anything else stay separate.
 pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(0);
@@ -1577,8 +1618,11 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
         let Some(pos) = segs.iter().position(|s| REPO_TYPE_SEGMENTS.contains(s)) else {
             continue;
         };
-        // Only `/api/<type>/{namespace}/{repo}...` and `/api/resolve-cache/<type>/...`.
-        if segs.get(pos + 1) != Some(&"{namespace}") || segs.get(pos + 2) != Some(&"{repo}") {
+        // Only `/api/<type>/{namespace}/{repo}...`, `/api/resolve-cache/<type>/...` and the web
+        // routes, `/<type>/{namespace}/{repo}/…` (git's `{repo}.git/…` among them).
+        if segs.get(pos + 1) != Some(&"{namespace}")
+            || !matches!(segs.get(pos + 2), Some(&"{repo}" | &"{repo}.git"))
+        {
             continue;
         }
         let mut t = segs.clone();

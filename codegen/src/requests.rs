@@ -99,6 +99,8 @@ pub(crate) struct Plan {
     pub answer: Answer,
     /// The item type, for Link-paginated operations.
     pub page_item: Option<syn::Type>,
+    /// The headers the answer declares (see [`crate::headers`]).
+    pub headers: Option<crate::headers::HeaderSet>,
 }
 
 /// What an operation answers, from its generated return type.
@@ -107,6 +109,46 @@ pub(crate) enum Answer {
     Json(Box<syn::Type>),
     Empty,
     Bytes,
+    /// A text body (`text/plain`, `text/markdown`), read whole into a `String`.
+    Text,
+    /// No body: the declared headers are the answer (a struct of `types`).
+    Headers(syn::Ident),
+}
+
+impl Answer {
+    /// The type `send()` returns.
+    fn rust_type(&self) -> TokenStream {
+        match self {
+            Answer::Json(t) => quote! { #t },
+            Answer::Empty => quote! { () },
+            Answer::Bytes => quote! { crate::ByteStream },
+            Answer::Text => quote! { ::std::string::String },
+            Answer::Headers(h) => quote! { types::#h },
+        }
+    }
+
+    /// The facade function that turns progenitor's result into it.
+    fn finish(&self) -> TokenStream {
+        match self {
+            Answer::Json(_) => quote! { crate::client::finish_json },
+            Answer::Empty => quote! { crate::client::finish_empty },
+            Answer::Bytes => quote! { crate::client::finish_bytes },
+            Answer::Text => quote! { crate::headers::finish_text },
+            Answer::Headers(_) => quote! { crate::headers::finish_headers },
+        }
+    }
+}
+
+/// Whether a success answer of the operation is text (not JSON, not bytes).
+fn answers_text(op: &Value) -> bool {
+    op.get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(c, _)| c.starts_with('2'))
+        .filter_map(|(_, r)| r.get("content").and_then(Value::as_object))
+        .flat_map(|c| c.keys())
+        .any(|media| media.starts_with("text/") && media != "text/event-stream")
 }
 
 pub(crate) fn answer_of(sig: &syn::Signature) -> Result<Answer> {
@@ -282,11 +324,30 @@ pub(crate) fn plan(f: &syn::ImplItemFn, op: &Value, paginated: bool) -> Result<P
             });
         }
     }
-    let answer = answer_of(&f.sig)?;
+    let mut answer = answer_of(&f.sig)?;
+    if matches!(answer, Answer::Bytes) && answers_text(op) {
+        answer = Answer::Text;
+    }
     let page_item = match (&answer, paginated) {
         (Answer::Json(t), true) => vec_item(t).cloned(),
         _ => None,
     };
+    let body_type = match &answer {
+        Answer::Json(t) => match &**t {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let headers = crate::headers::declared(
+        op,
+        &name.to_string(),
+        body_type.as_deref(),
+        page_item.is_some(),
+    )?;
+    if let (Answer::Empty, Some(h)) = (&answer, &headers) {
+        answer = Answer::Headers(format_ident!("{}", h.name));
+    }
     let docs = f
         .attrs
         .iter()
@@ -299,6 +360,7 @@ pub(crate) fn plan(f: &syn::ImplItemFn, op: &Value, paginated: bool) -> Result<P
         docs,
         answer,
         page_item,
+        headers,
     })
 }
 
@@ -569,29 +631,43 @@ fn one(p: &Plan) -> (TokenStream, TokenStream) {
             }
         },
         None => {
-            let (ret, finish_fn) = match &p.answer {
-                Answer::Json(t) => (quote! { #t }, quote! { finish_json }),
-                Answer::Empty => (quote! { () }, quote! { finish_empty }),
-                Answer::Bytes => (quote! { crate::ByteStream }, quote! { finish_bytes }),
+            let ret = p.answer.rust_type();
+            let finish_fn = p.answer.finish();
+            let with_headers = match (&p.headers, &p.answer) {
+                (Some(h), Answer::Json(_) | Answer::Bytes | Answer::Text) => {
+                    let h = format_ident!("{}", h.name);
+                    quote! {
+                        /// Sends the request and decodes the answer and its headers.
+                        pub async fn send_with_headers(self) -> crate::Result<(#ret, types::#h)> {
+                            #destructure
+                            #(#prepare)*
+                            crate::headers::finish_with_headers(
+                                #name_str,
+                                hub.raw().#name(#(#call_args),*).await,
+                                #finish_fn,
+                            )
+                            .await
+                        }
+                    }
+                }
+                _ => quote! {},
             };
             quote! {
                 /// Sends the request and decodes the answer.
                 pub async fn send(self) -> crate::Result<#ret> {
                     #destructure
                     #(#prepare)*
-                    crate::client::#finish_fn(#name_str, hub.raw().#name(#(#call_args),*).await).await
+                    #finish_fn(#name_str, hub.raw().#name(#(#call_args),*).await).await
                 }
+
+                #with_headers
             }
         }
     };
     let into_future = match (&p.page_item, &p.answer) {
         (Some(_), _) => quote! {},
         (None, answer) => {
-            let ret = match answer {
-                Answer::Json(t) => quote! { #t },
-                Answer::Empty => quote! { () },
-                Answer::Bytes => quote! { crate::ByteStream },
-            };
+            let ret = answer.rust_type();
             quote! {
                 impl ::std::future::IntoFuture for #builder {
                     type Output = crate::Result<#ret>;
@@ -641,11 +717,18 @@ pub(crate) fn operations_by_id(doc: &Value) -> BTreeMap<String, (String, String,
     out
 }
 
-/// Whether an operation pages with a `Link` header.
+/// Whether an operation pages with a `Link` header: a success answer that is a JSON array
+/// and declares `Link` (a file's metadata declares a `Link` too, for another purpose).
 pub(crate) fn is_link_paginated(op: &Value) -> bool {
     op.get("responses")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .any(|(c, r)| c.starts_with('2') && r.pointer("/headers/Link").is_some())
+        .any(|(c, r)| {
+            c.starts_with('2')
+                && r.pointer("/headers/Link").is_some()
+                && r.pointer("/content/application~1json/schema/type")
+                    .and_then(Value::as_str)
+                    == Some("array")
+        })
 }

@@ -355,6 +355,22 @@ fn resolve_and_sse_answer_bytes() {
         json!({"responses": ok_response(json!({}))}),
     );
     assert_eq!(normalise::byte_stream_responses(&mut d).unwrap(), 0);
+    // A ranged download also answers 206; a HEAD (no content) stays without a body.
+    let mut d = doc_with(
+        "/{namespace}/{repo}/resolve/{rev}/{path}",
+        "get",
+        json!({"parameters": [{"name": "Range", "in": "header", "schema": {"type": "string"}}],
+               "responses": ok_response(json!({"type": "object"}))}),
+    );
+    assert_eq!(normalise::byte_stream_responses(&mut d).unwrap(), 2);
+    let r = &d["paths"]["/{namespace}/{repo}/resolve/{rev}/{path}"]["get"]["responses"]["206"];
+    assert!(r["content"].get("application/octet-stream").is_some());
+    let mut d = doc_with(
+        "/{namespace}/{repo}/resolve/{rev}/{path}",
+        "head",
+        json!({"responses": {"200": {"description": "", "headers": {"ETag": {"schema": {"type": "string"}}}}}}),
+    );
+    assert_eq!(normalise::byte_stream_responses(&mut d).unwrap(), 0);
 }
 
 #[test]

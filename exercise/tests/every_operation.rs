@@ -79,7 +79,7 @@ async fn every_operation_sends_the_documented_request() {
     assert_eq!(loose.calls_async().await, 0);
     // A download keeps the file path's `/` literal (each segment encoded), as every official
     // client sends it: the raw request path is `…/resolve/{rev}/seg/a%20b`.
-    let exp = exercise_expectation("resolve_model_file").unwrap();
+    let exp = exercise_expectation("resolve_file").unwrap();
     assert!(exp.path.ends_with("/seg/a%20b"), "{}", exp.path);
     server.reset_async().await;
     let literal = server
@@ -88,7 +88,7 @@ async fn every_operation_sends_the_documented_request() {
             then.status(200).body("");
         })
         .await;
-    let _ = exercise_operation(&hub, "resolve_model_file").await;
+    let _ = exercise_operation(&hub, "resolve_file").await;
     assert_eq!(literal.calls_async().await, 1, "{}", exp.path);
     assert!(
         failures.is_empty(),

@@ -102,6 +102,7 @@ impl Route {
             Route::List(RepoType::Model) => routes::LIST_MODELS,
             Route::List(RepoType::Dataset) => routes::LIST_DATASETS,
             Route::List(RepoType::Space) => routes::LIST_SPACES,
+            Route::List(RepoType::Kernel) => routes::LIST_KERNELS,
             Route::Info { .. } => routes::REPO_INFO,
             Route::Tree { .. } => routes::TREE,
             Route::Commits { .. } => routes::COMMITS,
@@ -223,6 +224,7 @@ fn classify_web(m: &str, s: &[&str]) -> Route {
     let (kind, rest) = match s {
         ["datasets", rest @ ..] => (RepoType::Dataset, rest),
         ["spaces", rest @ ..] => (RepoType::Space, rest),
+        ["kernels", rest @ ..] => (RepoType::Kernel, rest),
         _ => (RepoType::Model, s),
     };
     match (m, rest) {
@@ -649,6 +651,18 @@ fn default_list_keys(kind: RepoType) -> &'static [&'static str] {
             "likes",
             "tags",
             "sdk",
+            "createdAt",
+            "trendingScore",
+        ],
+        RepoType::Kernel => &[
+            "_id",
+            "id",
+            "author",
+            "sha",
+            "lastModified",
+            "private",
+            "likes",
+            "tags",
             "createdAt",
             "trendingScore",
         ],

@@ -57,6 +57,8 @@ pub mod routes {
     pub const LIST_DATASETS: &str = "list_datasets";
     /// `GET /api/spaces`.
     pub const LIST_SPACES: &str = "list_spaces";
+    /// `GET /api/kernels`.
+    pub const LIST_KERNELS: &str = "list_kernels";
     /// `GET /api/{type}/{ns}/{repo}` and `.../revision/{rev}`.
     pub const REPO_INFO: &str = "repo_info";
     /// `GET /api/{type}/{ns}/{repo}/tree/{rev}/{path}`.
@@ -98,6 +100,8 @@ pub enum RepoType {
     Dataset,
     /// A Space (`/api/spaces`, URL prefix `spaces/`).
     Space,
+    /// A kernel repository (`/api/kernels`, URL prefix `kernels/`).
+    Kernel,
 }
 
 impl RepoType {
@@ -107,6 +111,7 @@ impl RepoType {
             RepoType::Model => "model",
             RepoType::Dataset => "dataset",
             RepoType::Space => "space",
+            RepoType::Kernel => "kernel",
         }
     }
 
@@ -116,15 +121,17 @@ impl RepoType {
             RepoType::Model => "models",
             RepoType::Dataset => "datasets",
             RepoType::Space => "spaces",
+            RepoType::Kernel => "kernels",
         }
     }
 
-    /// The prefix of web and git URLs: `""`, `"datasets/"` or `"spaces/"`.
+    /// The prefix of web and git URLs: `""`, `"datasets/"`, `"spaces/"` or `"kernels/"`.
     pub fn url_prefix(self) -> &'static str {
         match self {
             RepoType::Model => "",
             RepoType::Dataset => "datasets/",
             RepoType::Space => "spaces/",
+            RepoType::Kernel => "kernels/",
         }
     }
 
@@ -133,6 +140,7 @@ impl RepoType {
             "models" => Some(RepoType::Model),
             "datasets" => Some(RepoType::Dataset),
             "spaces" => Some(RepoType::Space),
+            "kernels" => Some(RepoType::Kernel),
             _ => None,
         }
     }
@@ -142,6 +150,7 @@ impl RepoType {
             "model" => Some(RepoType::Model),
             "dataset" => Some(RepoType::Dataset),
             "space" => Some(RepoType::Space),
+            "kernel" => Some(RepoType::Kernel),
             _ => None,
         }
     }

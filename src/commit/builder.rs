@@ -83,8 +83,8 @@ use url::Url;
 use super::folder::{PathFilter, collect_folder_files, files_to_delete};
 use super::hash::{FileHashes, hash_source_with_progress};
 use super::lfs::{
-    BatchObject, BatchObjectSpec, BatchRequest, LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH, Storage,
-    UploadOutcome, UploadSettings, batch_url, parse_batch_response, upload_object,
+    LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH, Storage, UploadOutcome, UploadSettings, upload_object,
+    upload_request,
 };
 use super::ndjson::{CommitHeader, CommitLine, commit_body, commit_body_len};
 use super::ops::{
@@ -969,20 +969,12 @@ impl CommitBuilder {
             answer_timeout,
             part_concurrency: self.upload_settings.part_concurrency.max(1),
         };
-        let url = batch_url(
-            self.hub.endpoint(),
-            self.repo.repo_type.url_prefix(),
-            self.repo.id.as_str(),
-        )?;
         let reference = (!self.create_pr).then_some(self.revision.as_str());
         for chunk in uploads.chunks(MAX_OBJECTS_PER_BATCH) {
-            let request = BatchRequest::upload(
+            let request = upload_request(
                 chunk
                     .iter()
-                    .map(|u| BatchObjectSpec {
-                        oid: u.oid.clone(),
-                        size: u.size,
-                    })
+                    .map(|u| types::LfsObjectSpec::new(u.oid.clone(), u.size))
                     .collect(),
                 reference,
             );
@@ -990,20 +982,13 @@ impl CommitBuilder {
                 "LFS batch for {} (nothing was committed)",
                 name_files(chunk.iter().map(|u| &*u.path))
             );
-            let mut http = Request::new(Method::POST, url.clone());
-            http.headers_mut()
-                .insert(ACCEPT, HeaderValue::from_static(LFS_CONTENT_TYPE));
-            http.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(LFS_CONTENT_TYPE));
-            *http.body_mut() = Some(request.to_json()?.into());
-            let response = self
+            let answer = self
                 .hub
-                .send(http, "lfs_batch")
+                .lfs_batch(&self.repo, request)
+                .send()
                 .await
                 .map_err(|e| with_context(e, &context))?;
-            let bytes = response.bytes().await.map_err(Error::from)?;
-            let answer = parse_batch_response(&bytes).map_err(|e| with_context(e, &context))?;
-            let mut by_oid: HashMap<String, BatchObject> = answer
+            let mut by_oid: HashMap<String, types::LfsBatchObject> = answer
                 .objects
                 .into_iter()
                 .map(|o| (o.oid.to_ascii_lowercase(), o))
@@ -1038,7 +1023,7 @@ impl CommitBuilder {
         &self,
         storage: &Storage,
         upload: &LfsUpload,
-        mut object: BatchObject,
+        mut object: types::LfsBatchObject,
         reporter: &Reporter,
     ) -> Result<()> {
         // A verify on the Hub's own origin goes through the Hub client (with the token); one on
@@ -1050,9 +1035,16 @@ impl CommitBuilder {
             if on_hub { actions.verify.take() } else { None }
         });
         let callback = reporter.bytes_callback(Phase::Uploading, &upload.path, Some(upload.size));
-        let outcome = upload_object(storage, &object, &upload.source, &upload.path, callback)
-            .await
-            .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
+        let outcome = upload_object(
+            storage,
+            &object,
+            upload.size,
+            &upload.source,
+            &upload.path,
+            callback,
+        )
+        .await
+        .map_err(|e| with_context(e, "LFS upload failed, nothing was committed"))?;
         if outcome != UploadOutcome::AlreadyStored
             && let Some(verify) = hub_verify
         {
@@ -1067,7 +1059,7 @@ impl CommitBuilder {
                 message: format!("{context}: invalid URL: {e}"),
             })?;
             let mut request = Request::new(Method::POST, url);
-            for (name, value) in &verify.header {
+            for (name, value) in verify.header.iter().flatten() {
                 if name.eq_ignore_ascii_case("chunk_size") {
                     continue;
                 }
@@ -1084,11 +1076,11 @@ impl CommitBuilder {
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(LFS_CONTENT_TYPE));
-            let body = serde_json::to_vec(&BatchObjectSpec {
-                oid: upload.oid.clone(),
-                size: upload.size,
-            })
-            .map_err(|e| Error::invalid("verify body", upload.oid.as_str(), e.to_string()))?;
+            let body =
+                serde_json::to_vec(&types::LfsObjectSpec::new(upload.oid.clone(), upload.size))
+                    .map_err(|e| {
+                        Error::invalid("verify body", upload.oid.as_str(), e.to_string())
+                    })?;
             *request.body_mut() = Some(body.into());
             self.hub
                 .send(request, "lfs_verify")

@@ -25,21 +25,20 @@
 //! A storage answer with an error status becomes [`Error::Hub`] with kind
 //! [`HubErrorKind::Other`]; every error names the file and the object id.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use url::Url;
 
 use super::ops::{AddSource, ByteProgress, sized_chunks};
 use crate::error::{Error, HubError, HubErrorKind, MAX_ERROR_BODY, Result, read_bounded};
 use crate::retry::{self, RetryPolicy, Verdict};
 use crate::streamed;
+use crate::types::{self, LfsAction, LfsBatchObject, LfsObjectSpec, LfsTransfer};
 
 /// The media type of batch requests and answers (`Accept` and `Content-Type`).
 pub const LFS_CONTENT_TYPE: &str = "application/vnd.git-lfs+json";
@@ -53,173 +52,31 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 /// The most characters of a storage error answer kept in the error message.
 const ERROR_MESSAGE_CHARS: usize = 2048;
 
-/// The body of a batch request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchRequest {
-    /// Always `"upload"` here.
-    pub operation: String,
-    /// The transfers the client supports, in order of preference.
-    pub transfers: Vec<String>,
-    /// Always `"sha256"`.
-    pub hash_algo: String,
-    /// The objects to upload.
-    pub objects: Vec<BatchObjectSpec>,
-    /// The branch the objects are for; omitted when opening a pull request.
-    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<BatchRef>,
+/// The headers of an action (none when the Hub sent `null` or nothing).
+type ActionHeaders = std::collections::HashMap<String, String>;
+
+fn action_headers(action: &LfsAction) -> &ActionHeaders {
+    static NONE: std::sync::OnceLock<ActionHeaders> = std::sync::OnceLock::new();
+    action
+        .header
+        .as_ref()
+        .unwrap_or_else(|| NONE.get_or_init(ActionHeaders::new))
 }
 
-impl BatchRequest {
-    /// An upload request for `objects` (at most [`MAX_OBJECTS_PER_BATCH`]) offering the basic and
-    /// multipart transfers, with `ref` set to `revision` when given.
-    pub fn upload(objects: Vec<BatchObjectSpec>, revision: Option<&str>) -> Self {
-        BatchRequest {
-            operation: "upload".to_owned(),
-            transfers: vec!["basic".to_owned(), "multipart".to_owned()],
-            hash_algo: "sha256".to_owned(),
-            objects,
-            reference: revision.map(|name| BatchRef {
-                name: name.to_owned(),
-            }),
-        }
+/// An upload request for `objects` (at most [`MAX_OBJECTS_PER_BATCH`]) offering the basic and
+/// multipart transfers, with `ref` set to `revision` when given (left out when the commit
+/// opens a pull request).
+pub(crate) fn upload_request(
+    objects: Vec<LfsObjectSpec>,
+    revision: Option<&str>,
+) -> types::LfsBatchRequest {
+    let request = types::LfsBatchRequest::new(objects, types::LfsOperation::Upload)
+        .transfers(vec![LfsTransfer::Basic, LfsTransfer::Multipart])
+        .hash_algo("sha256");
+    match revision {
+        Some(name) => request.ref_(types::LfsRef::new(name)),
+        None => request,
     }
-
-    /// The JSON body of this request.
-    pub fn to_json(&self) -> Result<Bytes> {
-        serde_json::to_vec(self)
-            .map(Bytes::from)
-            .map_err(|e| Error::InvalidInput {
-                what: "LFS batch request",
-                value: String::new(),
-                reason: e.to_string(),
-            })
-    }
-}
-
-/// An object in a batch request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchObjectSpec {
-    /// The sha256 of the content, hex.
-    pub oid: String,
-    /// The size in bytes.
-    pub size: u64,
-}
-
-/// The `ref` of a batch request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchRef {
-    /// The revision (branch) name.
-    pub name: String,
-}
-
-/// The answer to a batch request. Unknown fields are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BatchResponse {
-    /// The transfer the server chose, when it said.
-    #[serde(default)]
-    pub transfer: Option<String>,
-    /// One entry per requested object.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub objects: Vec<BatchObject>,
-}
-
-/// One object in a batch answer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BatchObject {
-    /// The object id (sha256 hex).
-    pub oid: String,
-    /// The object size.
-    #[serde(default)]
-    pub size: u64,
-    /// What to do; absent when the object is already stored.
-    #[serde(default)]
-    pub actions: Option<BatchActions>,
-    /// A per-object failure.
-    #[serde(default)]
-    pub error: Option<BatchObjectError>,
-}
-
-/// The actions of one object.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BatchActions {
-    /// Where and how to upload the content.
-    #[serde(default)]
-    pub upload: Option<BatchAction>,
-    /// Where to confirm the upload.
-    #[serde(default)]
-    pub verify: Option<BatchAction>,
-}
-
-/// One action: a URL and headers to send with it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-pub struct BatchAction {
-    /// The URL.
-    pub href: String,
-    /// Headers for the request (for a multipart upload: `chunk_size` and the part URLs).
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub header: BTreeMap<String, String>,
-}
-
-impl std::fmt::Debug for BatchAction {
-    // Hrefs and headers are pre-signed credentials for storage: keep them out of logs.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchAction")
-            .field("href", &redact_url(&self.href))
-            .field("header_keys", &self.header.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
-/// A per-object error in a batch answer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BatchObjectError {
-    /// The error code (an HTTP-like status).
-    #[serde(default)]
-    pub code: Option<i64>,
-    /// What went wrong.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub message: String,
-}
-
-fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// Decodes a batch answer; a malformed one is an [`Error::Decode`] naming the JSON path.
-pub fn parse_batch_response(body: &[u8]) -> Result<BatchResponse> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
-}
-
-/// The batch endpoint of a repository:
-/// `{endpoint}/{repo_type_prefix}{repo_id}.git/info/lfs/objects/batch`, where `repo_type_prefix`
-/// is `""` (models), `"datasets/"` or `"spaces/"`. Any path already in `endpoint` is kept.
-///
-/// An endpoint that cannot be a base URL (not http/https) is an [`Error::InvalidInput`].
-pub fn batch_url(endpoint: &Url, repo_type_prefix: &str, repo_id: &str) -> Result<Url> {
-    let mut url = endpoint.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    let repo_git = format!("{repo_id}.git");
-    {
-        let mut segments = url.path_segments_mut().map_err(|()| Error::InvalidInput {
-            what: "endpoint",
-            value: endpoint.to_string(),
-            reason: "cannot be a base URL".to_owned(),
-        })?;
-        segments.pop_if_empty();
-        segments.extend(repo_type_prefix.split('/').filter(|s| !s.is_empty()));
-        segments.extend(repo_git.split('/'));
-        segments.extend(["info", "lfs", "objects", "batch"]);
-    }
-    Ok(url)
 }
 
 /// How LFS uploads to object storage are parallelised and retried.
@@ -293,7 +150,8 @@ pub enum UploadOutcome {
 /// object's size; it is never held in memory whole.
 pub(crate) async fn upload_object(
     storage: &Storage,
-    object: &BatchObject,
+    object: &LfsBatchObject,
+    size: u64,
     source: &AddSource,
     path_in_repo: &str,
     progress: Option<ByteProgress>,
@@ -307,7 +165,7 @@ pub(crate) async fn upload_object(
         ),
         storage,
         oid: &object.oid,
-        size: object.size,
+        size,
         source,
     };
     if let Some(err) = &object.error {
@@ -315,13 +173,14 @@ pub(crate) async fn upload_object(
             .code
             .and_then(|c| u16::try_from(c).ok())
             .unwrap_or_default();
+        let message = err.message.as_deref().unwrap_or_default();
         return Err(Error::Hub(Box::new(HubError {
             kind: HubErrorKind::Other,
             status,
             code: None,
             message: format!(
-                "{}: the batch answer refused the object: {}",
-                ctx.label, err.message
+                "{}: the batch answer refused the object: {message}",
+                ctx.label
             ),
             request_id: None,
             idempotent: true,
@@ -331,7 +190,7 @@ pub(crate) async fn upload_object(
         tracing::debug!(oid = %object.oid, path = path_in_repo, "LFS object already stored");
         return Ok(UploadOutcome::AlreadyStored);
     };
-    let outcome = if let Some(chunk_size) = upload.header.get("chunk_size") {
+    let outcome = if let Some(chunk_size) = action_headers(upload).get("chunk_size") {
         let parts = ctx.upload_multipart(upload, chunk_size).await?;
         UploadOutcome::UploadedMultipart { parts }
     } else {
@@ -347,7 +206,7 @@ pub(crate) async fn upload_object(
 
 /// The multipart part URLs of an upload action's header: the keys made only of digits, sorted by
 /// their numeric value.
-pub(crate) fn multipart_part_urls(header: &BTreeMap<String, String>) -> Result<Vec<&str>> {
+pub(crate) fn multipart_part_urls(header: &ActionHeaders) -> Result<Vec<&str>> {
     let mut parts = Vec::new();
     for (key, url) in header {
         if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
@@ -400,9 +259,9 @@ impl Ctx<'_> {
         Url::parse(href).map_err(|e| self.decode_error(path, format!("invalid URL: {e}")))
     }
 
-    fn header_map(&self, header: &BTreeMap<String, String>) -> Result<HeaderMap> {
+    fn header_map(&self, action: &LfsAction) -> Result<HeaderMap> {
         let mut map = HeaderMap::new();
-        for (name, value) in header {
+        for (name, value) in action_headers(action) {
             if name.eq_ignore_ascii_case("chunk_size") {
                 continue;
             }
@@ -449,9 +308,9 @@ impl Ctx<'_> {
         Ok((reqwest::Body::wrap_stream(stream), slot))
     }
 
-    async fn upload_basic(&self, upload: &BatchAction) -> Result<()> {
+    async fn upload_basic(&self, upload: &LfsAction) -> Result<()> {
         let url = self.parse_url(&upload.href, "actions.upload.href")?;
-        let headers = self.header_map(&upload.header)?;
+        let headers = self.header_map(upload)?;
         self.send_with_retry("upload", || async {
             let (body, slot) = self.body(0, self.size, "content").await?;
             let request = self
@@ -467,7 +326,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    async fn upload_multipart(&self, upload: &BatchAction, chunk_size: &str) -> Result<usize> {
+    async fn upload_multipart(&self, upload: &LfsAction, chunk_size: &str) -> Result<usize> {
         let chunk: u64 = chunk_size
             .trim()
             .parse()
@@ -479,7 +338,7 @@ impl Ctx<'_> {
                     format!("invalid chunk size {chunk_size:?}"),
                 )
             })?;
-        let urls = multipart_part_urls(&upload.header)?;
+        let urls = multipart_part_urls(action_headers(upload))?;
         let expected = self.size.div_ceil(chunk);
         if urls.len() as u64 != expected {
             return Err(self.decode_error(
@@ -563,17 +422,15 @@ impl Ctx<'_> {
         })
     }
 
-    async fn verify(&self, verify: &BatchAction) -> Result<()> {
+    async fn verify(&self, verify: &LfsAction) -> Result<()> {
         let url = self.parse_url(&verify.href, "actions.verify.href")?;
-        let headers = self.header_map(&verify.header)?;
-        let body = serde_json::to_vec(&BatchObjectSpec {
-            oid: self.oid.to_owned(),
-            size: self.size,
-        })
-        .map_err(|e| Error::InvalidInput {
-            what: "verify body",
-            value: self.oid.to_owned(),
-            reason: e.to_string(),
+        let headers = self.header_map(verify)?;
+        let body = serde_json::to_vec(&LfsObjectSpec::new(self.oid, self.size)).map_err(|e| {
+            Error::InvalidInput {
+                what: "verify body",
+                value: self.oid.to_owned(),
+                reason: e.to_string(),
+            }
         })?;
         self.send_with_retry("verify", || async {
             let request = self
@@ -713,19 +570,10 @@ impl Ctx<'_> {
     }
 }
 
-fn redact_url(href: &str) -> String {
-    match Url::parse(href) {
-        Ok(mut url) => {
-            url.set_query(None);
-            url.to_string()
-        }
-        Err(_) => "<invalid url>".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use httpmock::prelude::*;
     use serde_json::json;
 
@@ -742,14 +590,24 @@ mod tests {
         }
     }
 
-    fn object(server: &MockServer, actions: serde_json::Value, size: u64) -> BatchObject {
+    fn parse(body: &[u8]) -> Result<types::LfsBatchResponse> {
+        crate::error::decode(body)
+    }
+
+    fn object(server: &MockServer, actions: serde_json::Value, size: u64) -> LfsBatchObject {
         let text = json!({"oid": "ab".repeat(32), "size": size, "actions": actions})
             .to_string()
             .replace("BASE", &server.base_url());
-        parse_batch_response(format!(r#"{{"objects":[{text}]}}"#).as_bytes())
+        parse(format!(r#"{{"objects":[{text}]}}"#).as_bytes())
             .unwrap()
             .objects
             .remove(0)
+    }
+
+    fn obj_size(o: &LfsBatchObject) -> u64 {
+        o.size
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or_default()
     }
 
     const DATA: &[u8] = b"0123456789abcdefghijklm"; // 23 bytes
@@ -761,40 +619,15 @@ mod tests {
     }
 
     #[test]
-    fn batch_request_and_url() {
-        let req = BatchRequest::upload(
-            vec![BatchObjectSpec {
-                oid: "aa".into(),
-                size: 3,
-            }],
-            Some("main"),
-        );
+    fn batch_request_is_what_the_hub_expects() {
+        let req = upload_request(vec![LfsObjectSpec::new("aa", 3)], Some("main"));
         assert_eq!(
-            String::from_utf8(req.to_json().unwrap().to_vec()).unwrap(),
-            r#"{"operation":"upload","transfers":["basic","multipart"],"hash_algo":"sha256","objects":[{"oid":"aa","size":3}],"ref":{"name":"main"}}"#
+            serde_json::to_value(&req).unwrap(),
+            json!({"operation":"upload","transfers":["basic","multipart"],"hash_algo":"sha256",
+                   "objects":[{"oid":"aa","size":3}],"ref":{"name":"main"}})
         );
-        let pr = BatchRequest::upload(vec![], None);
-        assert!(
-            !String::from_utf8(pr.to_json().unwrap().to_vec())
-                .unwrap()
-                .contains("ref")
-        );
-
-        let hub = Url::parse("https://huggingface.co").unwrap();
-        assert_eq!(
-            batch_url(&hub, "", "org/model").unwrap().as_str(),
-            "https://huggingface.co/org/model.git/info/lfs/objects/batch"
-        );
-        assert_eq!(
-            batch_url(&hub, "datasets/", "org/data").unwrap().as_str(),
-            "https://huggingface.co/datasets/org/data.git/info/lfs/objects/batch"
-        );
-        let mirror = Url::parse("https://mirror.example/hub/?x=1").unwrap();
-        assert_eq!(
-            batch_url(&mirror, "spaces/", "a/b").unwrap().as_str(),
-            "https://mirror.example/hub/spaces/a/b.git/info/lfs/objects/batch"
-        );
-        assert!(batch_url(&Url::parse("mailto:a@b").unwrap(), "", "a/b").is_err());
+        let pr = upload_request(vec![], None);
+        assert!(serde_json::to_value(&pr).unwrap().get("ref").is_none());
     }
 
     #[test]
@@ -804,23 +637,26 @@ mod tests {
             {"oid":"b","size":2},
             {"oid":"c","size":3,"error":{"code":422,"message":"bad"}}
         ]}"#;
-        let r = parse_batch_response(body).unwrap();
-        assert_eq!(r.transfer.as_deref(), Some("basic"));
+        let r = parse(body).unwrap();
+        assert_eq!(r.transfer, Some(LfsTransfer::Basic));
         assert_eq!(r.objects.len(), 3);
-        assert!(
-            r.objects[0]
-                .actions
-                .as_ref()
-                .unwrap()
-                .upload
-                .as_ref()
-                .unwrap()
-                .header
-                .is_empty()
-        );
+        let upload = r.objects[0]
+            .actions
+            .as_ref()
+            .unwrap()
+            .upload
+            .as_ref()
+            .unwrap();
+        assert!(action_headers(upload).is_empty());
+        assert_eq!(upload.expires_in, Some(3600));
+        assert!(r.objects[0].extra.is_empty());
+        assert!(r.extra.contains_key("extra"), "unknown fields are kept");
         assert!(r.objects[1].actions.is_none());
         assert_eq!(r.objects[2].error.as_ref().unwrap().code, Some(422));
-        match parse_batch_response(br#"{"objects":[{"oid":5}]}"#) {
+        // A transfer this version does not know is kept.
+        let later = parse(br#"{"transfer":"quantum","objects":[]}"#).unwrap();
+        assert_eq!(later.transfer, Some(LfsTransfer::Other("quantum".into())));
+        match parse(br#"{"objects":[{"oid":5}]}"#) {
             Err(Error::Decode { path, .. }) => assert_eq!(path, "objects[0].oid"),
             other => panic!("{other:?}"),
         }
@@ -828,7 +664,7 @@ mod tests {
 
     #[test]
     fn part_urls_sort_numerically() {
-        let header: BTreeMap<String, String> = [
+        let header: ActionHeaders = [
             ("chunk_size", "5"),
             ("10", "u10"),
             ("9", "u9"),
@@ -880,9 +716,16 @@ mod tests {
             DATA.len() as u64,
         );
         let dir = tempfile::tempdir().unwrap();
-        let out = upload_object(&storage(), &obj, &file_source(&dir), "weights.bin", None)
-            .await
-            .unwrap();
+        let out = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "weights.bin",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(out, UploadOutcome::UploadedBasic);
         put.assert_async().await;
         verify.assert_async().await;
@@ -956,9 +799,16 @@ mod tests {
             .await;
         let dir = tempfile::tempdir().unwrap();
         let obj = object(&server, multipart_actions(), 23);
-        let out = upload_object(&storage(), &obj, &file_source(&dir), "weights.bin", None)
-            .await
-            .unwrap();
+        let out = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "weights.bin",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(out, UploadOutcome::UploadedMultipart { parts: 3 });
         flaky.assert_calls_async(1).await;
         p1.assert_async().await;
@@ -985,9 +835,16 @@ mod tests {
             .await;
         let dir = tempfile::tempdir().unwrap();
         let obj = object(&server, multipart_actions(), 23);
-        let err = upload_object(&storage(), &obj, &file_source(&dir), "weights.bin", None)
-            .await
-            .unwrap_err();
+        let err = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "weights.bin",
+            None,
+        )
+        .await
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("weights.bin")
@@ -1008,9 +865,16 @@ mod tests {
             json!({"upload": {"href": "BASE/complete", "header": {"chunk_size": "10", "1": "BASE/p1", "2": "BASE/p2"}}}),
             23,
         );
-        let err = upload_object(&storage(), &obj, &file_source(&dir), "w", None)
-            .await
-            .unwrap_err();
+        let err = upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "w",
+            None,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
         let always = server
@@ -1020,7 +884,16 @@ mod tests {
             })
             .await;
         let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 23);
-        match upload_object(&storage(), &obj, &file_source(&dir), "w", None).await {
+        match upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "w",
+            None,
+        )
+        .await
+        {
             Err(Error::Hub(hub)) => {
                 assert_eq!(hub.status, 503);
                 assert!(hub.message.contains("slow down"), "{}", hub.message);
@@ -1040,16 +913,16 @@ mod tests {
             })
             .await;
         let src = AddSource::Bytes(Bytes::from_static(b"abc"));
-        let stored = parse_batch_response(br#"{"objects":[{"oid":"aa","size":3}]}"#).unwrap();
-        let out = upload_object(&storage(), &stored.objects[0], &src, "a", None)
+        let stored = parse(br#"{"objects":[{"oid":"aa","size":3}]}"#).unwrap();
+        let out = upload_object(&storage(), &stored.objects[0], 3, &src, "a", None)
             .await
             .unwrap();
         assert_eq!(out, UploadOutcome::AlreadyStored);
-        let refused = parse_batch_response(
+        let refused = parse(
             br#"{"objects":[{"oid":"aa","size":3,"error":{"code":422,"message":"too big"}}]}"#,
         )
         .unwrap();
-        match upload_object(&storage(), &refused.objects[0], &src, "a", None).await {
+        match upload_object(&storage(), &refused.objects[0], 3, &src, "a", None).await {
             Err(Error::Hub(hub)) => {
                 assert_eq!(hub.status, 422);
                 assert!(hub.message.contains("too big") && hub.message.contains("aa"));
@@ -1071,7 +944,16 @@ mod tests {
         // The batch says 30 bytes; the source has 23.
         let obj = object(&server, json!({"upload": {"href": "BASE/storage"}}), 30);
         let dir = tempfile::tempdir().unwrap();
-        match upload_object(&storage(), &obj, &file_source(&dir), "w", None).await {
+        match upload_object(
+            &storage(),
+            &obj,
+            obj_size(&obj),
+            &file_source(&dir),
+            "w",
+            None,
+        )
+        .await
+        {
             Err(Error::Io { context, .. }) => assert!(context.contains("weights.bin"), "{context}"),
             other => panic!("{other:?}"),
         }

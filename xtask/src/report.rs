@@ -213,7 +213,11 @@ fn op_changes(
 
 fn codegen_line(side: &Side<'_>) -> String {
     let o = side.codegen;
-    let overlay = o.rows.iter().filter(|r| r.from_overlay).count();
+    let overlay = o
+        .rows
+        .iter()
+        .filter(|r| r.origin == hf_hub_api_codegen::naming::Origin::Overlay)
+        .count();
     match &o.error {
         None => {
             let mut s = format!(

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use hf_hub_api_codegen::naming::Origin;
+
 use crate::pipeline::{self, Generated, Outcome};
 use crate::report::{Report, Side, compare};
 
@@ -338,14 +340,16 @@ pub fn check(dir: &SpecDir) -> Result<String> {
         );
     }
     crate::features::check(&dir.root(), &out.gates)?;
-    let overlay_ops = out.operations.iter().filter(|r| r.from_overlay).count();
+    let count = |origin: Origin| out.operations.iter().filter(|r| r.origin == origin).count();
+    let overlay_ops = count(Origin::Overlay);
+    let normaliser_ops = count(Origin::Normaliser);
     let methods: std::collections::BTreeSet<&str> =
         out.operations.iter().map(|r| r.name.as_str()).collect();
     let g = Generated::of(&out.code);
     Ok(format!(
-        "spec check OK: {} operations ({} upstream, {overlay_ops} overlay) → {} generated methods, {} types, {} lines; {} up to date",
+        "spec check OK: {} operations ({} upstream, {overlay_ops} overlay, {normaliser_ops} repo types served beyond the document) → {} generated methods, {} types, {} lines; {} up to date",
         out.operations.len(),
-        out.operations.len() - overlay_ops,
+        count(Origin::Document),
         methods.len(),
         g.types,
         g.lines,

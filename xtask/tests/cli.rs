@@ -145,7 +145,7 @@ fn update_writes_document_inventory_and_report_then_check_passes() {
     // The fixture is written the way the update writes: pretty, 2 spaces, newline.
     assert_eq!(doc, std::fs::read_to_string(&from).unwrap());
     let inventory = std::fs::read_to_string(dir.path().join("operations.txt")).unwrap();
-    assert!(inventory.contains("GET /api/sprockets -> list_sprockets\n"));
+    assert!(inventory.contains("GET /api/sprockets -> list_sprockets  [document]\n"));
     assert!(inventory.contains("GET /api/things -> list_things  [overlay]\n"));
     let changes = std::fs::read_to_string(dir.path().join("CHANGES.md")).unwrap();
     assert!(changes.contains("## Renamed operations (2)"));
@@ -172,7 +172,7 @@ fn update_writes_document_inventory_and_report_then_check_passes() {
     let line = String::from_utf8_lossy(&check.stdout);
     assert!(
         line.starts_with(
-            "spec check OK: 11 operations (10 upstream, 1 overlay) → 10 generated methods"
+            "spec check OK: 11 operations (10 upstream, 1 overlay, 0 repo types served beyond the document) → 10 generated methods"
         ),
         "{line}"
     );
@@ -207,7 +207,7 @@ fn check_fails_with_a_diff_on_a_stale_inventory() {
     assert!(err.contains("operations.txt is out of date"), "{err}");
     assert!(err.contains("\n-stale\n"), "{err}");
     assert!(
-        err.contains("\n+GET /api/widgets -> list_widgets\n"),
+        err.contains("\n+GET /api/widgets -> list_widgets  [document]\n"),
         "{err}"
     );
 }
