@@ -175,27 +175,18 @@ pub fn feature_of_tag(tag: &str) -> Option<&'static str> {
 /// Each operation's gate, from its tags.
 pub fn operation_gates(doc: &Value) -> Result<BTreeMap<String, Gate>> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let pointer = format!("/paths/{}/{method}", crate::walk::esc(path));
-            let tags = crate::walk::strings(op.get("tags"));
-            if tags.is_empty() {
-                return Err(CodegenError::at(
-                    pointer,
-                    format!("operation `{id}` has no tag, so no cargo feature (features::AREAS)"),
-                ));
-            }
-            let mut features = BTreeSet::new();
-            for tag in &tags {
-                let feature = feature_of_tag(tag).ok_or_else(|| {
+    for (id, (path, method, op)) in crate::requests::operations_by_id(doc) {
+        let pointer = format!("/paths/{}/{method}", crate::walk::esc(&path));
+        let tags = crate::walk::strings(op.get("tags"));
+        if tags.is_empty() {
+            return Err(CodegenError::at(
+                pointer,
+                format!("operation `{id}` has no tag, so no cargo feature (features::AREAS)"),
+            ));
+        }
+        let mut features = BTreeSet::new();
+        for tag in &tags {
+            let feature = feature_of_tag(tag).ok_or_else(|| {
                     CodegenError::at(
                         &pointer,
                         format!(
@@ -203,10 +194,9 @@ pub fn operation_gates(doc: &Value) -> Result<BTreeMap<String, Gate>> {
                         ),
                     )
                 })?;
-                features.insert(feature);
-            }
-            out.insert(id.to_string(), Gate::Any(features));
+            features.insert(feature);
         }
+        out.insert(id, Gate::Any(features));
     }
     // A small document may lack them; the vendored one has them all (a test says so, and the
     // facade would not compile otherwise).
