@@ -77,7 +77,7 @@ async fn drop_closes_the_connection_and_delay_waits() {
     // A client timeout shorter than the delay.
     sim.faults()
         .once(routes::WHOAMI, Fault::Delay(Duration::from_secs(3)));
-    let quick = reqwest::Client::builder()
+    let quick = client_builder()
         .timeout(Duration::from_millis(200))
         .build()
         .unwrap();

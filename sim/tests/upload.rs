@@ -327,7 +327,7 @@ async fn lfs_basic_and_multipart_uploads_then_commit_all_line_kinds() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap(), "a");
     // An LFS file: a redirect to the storage origin carrying the metadata, then the bytes.
-    let no_redirect = reqwest::Client::builder()
+    let no_redirect = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

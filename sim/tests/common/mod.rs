@@ -13,8 +13,15 @@ pub fn start(cfg: SimConfig) -> SimHandle {
     Simulator::start(cfg).expect("simulator starts")
 }
 
-pub fn client() -> Client {
+/// A plain client for raw requests. Loopback is plain HTTP, but reqwest still wants a TLS
+/// provider: the workspace's rustls has only *ring* (no aws-lc), installed here for the process.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
+}
+
+pub fn client() -> Client {
+    client_builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("client")
