@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod cycles;
 pub mod features;
 pub mod pipeline;
 pub mod report;

@@ -29,6 +29,9 @@ enum Command {
         #[command(flatten)]
         dir: DirArg,
     },
+    /// Import cycles between the modules of the library, codegen, simulator and xtask crates;
+    /// fails when there is any.
+    Cycles,
 }
 
 #[derive(Subcommand)]
@@ -113,6 +116,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Codegen { out, dir } => {
             let out = out.unwrap_or_else(|| workspace_root().join("target/generated.rs"));
             println!("{}", spec::codegen(&dir.get(), &out)?);
+        }
+        Command::Cycles => {
+            let mut total = 0;
+            for root in xtask::cycles::WORKSPACE_CRATES {
+                let cycles = xtask::cycles::find(&workspace_root().join(root))?;
+                for c in &cycles {
+                    print!("{root}: {c}");
+                }
+                total += cycles.len();
+            }
+            if total > 0 {
+                anyhow::bail!("{total} import cycle(s) between modules");
+            }
+            println!("no import cycles between modules");
         }
     }
     Ok(())
