@@ -111,10 +111,8 @@ mod bench {
         noise(&mut data, 0xB16);
         std::fs::write(&v1, &data).expect("write v1");
         let middle = data.len() / 2;
-        noise(
-            &mut data[middle..middle + (1 << 20).min(data.len() / 4)],
-            0xC4A,
-        );
+        let changed = (1usize << 20).min(data.len() / 4);
+        noise(&mut data[middle..middle + changed], 0xC4A);
         std::fs::write(&v2, &data).expect("write v2");
         drop(data);
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -281,10 +281,11 @@ async fn handle(shared: &Shared, req: Request<Incoming>, kill: &tokio::sync::Not
         Ok(v) => v,
         Err(e) => return error_response(&SimError::new(502, None, format!("CAS backend: {e}"))),
     };
-    if route == routes::XET_SHARD && status.is_success() {
-        if let Err(e) = materialize(shared, backend, &body).await {
-            return error_response(&e);
-        }
+    if route == routes::XET_SHARD
+        && status.is_success()
+        && let Err(e) = materialize(shared, backend, &body).await
+    {
+        return error_response(&e);
     }
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
