@@ -6,6 +6,7 @@
 #
 #   bash benches/build-cost.sh            # everything (about 10 minutes on 2 cores)
 #   BUILD_COST_ONLY=ours bash benches/build-cost.sh
+#   BUILD_COST_ONLY=xet bash benches/build-cost.sh   # default features, with and without `xet`
 #
 # Each cold build uses a fresh target directory; the registry must already hold the crates
 # (run once with network access to the registry). Wall time depends on what else the machine
@@ -126,6 +127,7 @@ minimal_features='default-features = false, features = ["repos"]'
 make_crate dep-default "hf-hub-api = { path = \"$root\" }" "$ours_main"
 make_crate dep-minimal "hf-hub-api = { path = \"$root\", $minimal_features }" "$ours_main"
 make_crate dep-hf-hub 'hf-hub = "1.0"' "$theirs_main"
+make_crate dep-xet "hf-hub-api = { path = \"$root\", features = [\"xet\"] }" "$ours_main"
 
 echo "cold build of a crate calling model_info (debug, $(nproc) cores, registry cached)"
 if [ "$only" = all ] || [ "$only" = theirs ]; then
@@ -138,4 +140,10 @@ if [ "$only" = all ] || [ "$only" = ours ]; then
   echo "the library crate's own compile (cargo clean -p hf-hub-api && cargo build -p hf-hub-api)"
   own "hf-hub-api own (default)" "$work/dep-default"
   own "hf-hub-api own (repos)" "$work/dep-minimal"
+fi
+if [ "$only" = all ] || [ "$only" = xet ]; then
+  if [ "$only" = xet ]; then
+    cold "hf-hub-api (default features)" "$work/dep-default"
+  fi
+  cold "hf-hub-api (default + xet)" "$work/dep-xet"
 fi

@@ -57,6 +57,8 @@ pub(crate) struct Transport {
     cache_dir: Option<PathBuf>,
     /// Answer downloads from the cache only.
     offline: bool,
+    /// Use Xet storage when the Hub offers it (and the `xet` feature is on).
+    xet: bool,
 }
 
 /// The connect and read timeouts of the built-in clients.
@@ -75,6 +77,7 @@ impl std::fmt::Debug for Transport {
             .field("timeouts", &self.timeouts)
             .field("cache_dir", &self.cache_dir)
             .field("offline", &self.offline)
+            .field("xet", &self.xet)
             .finish()
     }
 }
@@ -114,6 +117,28 @@ impl Transport {
     /// The HTTP client of downloads (follows no redirect by itself).
     pub(crate) fn downloads(&self) -> &reqwest::Client {
         &self.downloads
+    }
+
+    /// Whether Xet storage may be used (see [`HubBuilder::xet`]).
+    #[cfg_attr(
+        not(feature = "xet"),
+        allow(dead_code, reason = "read by the xet feature")
+    )]
+    pub(crate) fn xet_enabled(&self) -> bool {
+        self.xet
+    }
+
+    /// `Bearer <token>` (a sensitive header value), for requests to the endpoint's origin
+    /// that another HTTP client sends (Xet's token refreshes).
+    #[cfg(feature = "xet")]
+    pub(crate) fn authorization(&self) -> Option<&HeaderValue> {
+        self.authorization.as_ref()
+    }
+
+    /// The user agent every request carries.
+    #[cfg(feature = "xet")]
+    pub(crate) fn user_agent(&self) -> &HeaderValue {
+        &self.user_agent
     }
 
     /// Puts our headers on a request: user agent, and the token only on the endpoint origin.
@@ -355,6 +380,7 @@ pub struct HubBuilder {
     read_timeout: Option<Duration>,
     cache_dir: Option<PathBuf>,
     offline: Option<bool>,
+    xet: Option<bool>,
     env: bool,
 }
 
@@ -426,9 +452,19 @@ impl HubBuilder {
         self
     }
 
+    /// Use Xet storage when the Hub offers it (default on, or with [`Self::from_env`] off when
+    /// `HF_HUB_DISABLE_XET` is set): deduplicated uploads and downloads through the `hf-xet`
+    /// crate. Without the crate's `xet` feature there is no Xet support and this changes
+    /// nothing; off, commits offer only the LFS basic and multipart transfers and downloads
+    /// come from the CDN (see the [`download` module](crate::download) and the README).
+    pub fn xet(mut self, enabled: bool) -> Self {
+        self.xet = Some(enabled);
+        self
+    }
+
     /// Take `HF_ENDPOINT`, the token (`HF_TOKEN`, `HF_TOKEN_PATH`, `$HF_HOME/token`, unless
     /// `HF_HUB_DISABLE_IMPLICIT_TOKEN`), `HF_HUB_USER_AGENT_ORIGIN`, the download cache
-    /// (`HF_HUB_CACHE`, `HF_HOME`) and `HF_HUB_OFFLINE` from the environment, for whatever was
+    /// (`HF_HUB_CACHE`, `HF_HOME`), `HF_HUB_OFFLINE` and `HF_HUB_DISABLE_XET` from the environment, for whatever was
     /// not set explicitly.
     pub fn from_env(mut self) -> Self {
         self.env = true;
@@ -487,6 +523,7 @@ impl HubBuilder {
             downloads: download_client(timeouts)?,
             cache_dir,
             offline: self.offline.unwrap_or_else(|| config::offline(env)),
+            xet: self.xet.unwrap_or_else(|| !config::xet_disabled(env)),
         };
         let base = endpoint.as_str().trim_end_matches('/').to_string();
         let raw = Client::new_with_client(&base, client, transport);

@@ -196,6 +196,11 @@ pub(crate) fn offline(env: &dyn Fn(&str) -> Option<String>) -> bool {
     is_truthy(env, "HF_HUB_OFFLINE")
 }
 
+/// Whether `HF_HUB_DISABLE_XET` turns Xet storage off (as for the official Python client).
+pub(crate) fn xet_disabled(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    is_truthy(env, "HF_HUB_DISABLE_XET")
+}
+
 /// The `User-Agent`: `hf-hub-api/<version>`, plus `; origin/<HF_HUB_USER_AGENT_ORIGIN>`
 /// when that is set (characters not allowed in a header are dropped).
 pub(crate) fn user_agent(env: &dyn Fn(&str) -> Option<String>) -> String {
@@ -330,6 +335,9 @@ mod tests {
         assert!(offline(&env_of(&[("HF_HUB_OFFLINE", "TRUE")])));
         assert!(!offline(&env_of(&[("HF_HUB_OFFLINE", "0")])));
         assert!(!offline(&env_of(&[])));
+        assert!(xet_disabled(&env_of(&[("HF_HUB_DISABLE_XET", "1")])));
+        assert!(!xet_disabled(&env_of(&[("HF_HUB_DISABLE_XET", "0")])));
+        assert!(!xet_disabled(&env_of(&[])));
     }
 
     #[test]

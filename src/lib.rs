@@ -28,6 +28,8 @@ pub use generated::requests;
 pub mod repo;
 pub mod retry;
 mod streamed;
+#[cfg(feature = "xet")]
+mod xet;
 
 pub use client::{ByteStream, Hub, HubBuilder};
 pub use commit::{CommitBuilder, CommitInfo, Phase, ProgressEvent, ProgressObserver};

@@ -31,6 +31,8 @@ pub struct SimConfig {
     pub(crate) max_preupload_files: usize,
     pub(crate) max_lfs_batch_objects: usize,
     pub(crate) max_recorded_requests: usize,
+    pub(crate) xet: bool,
+    pub(crate) xet_first_token_ttl: i64,
 }
 
 impl Default for SimConfig {
@@ -57,6 +59,8 @@ impl SimConfig {
             max_preupload_files: 256,
             max_lfs_batch_objects: 256,
             max_recorded_requests: 10_000,
+            xet: false,
+            xet_first_token_ttl: 3600,
         }
     }
 
@@ -138,6 +142,24 @@ impl SimConfig {
     /// [`SimHandle::storage_requests`]: crate::SimHandle::storage_requests
     pub fn max_recorded_requests(mut self, n: usize) -> SimConfig {
         self.max_recorded_requests = n;
+        self
+    }
+
+    /// Serves Xet storage (needs the crate's `xet` feature; default off): the LFS batch
+    /// answers `"transfer": "xet"` to a client that offers it, a CAS origin stores the
+    /// uploads ([`SimHandle::xet_cas_endpoint`](crate::SimHandle::xet_cas_endpoint)),
+    /// `resolve` answers `X-Xet-Hash` for what was uploaded through Xet, and the
+    /// `xet-write-token` / `xet-read-token` routes issue CAS tokens.
+    pub fn xet(mut self, enabled: bool) -> SimConfig {
+        self.xet = enabled;
+        self
+    }
+
+    /// How long the Xet token in an LFS batch answer lives, in seconds (default 3600; zero or
+    /// negative: already expired, so the client must refresh it from the token route, whose
+    /// tokens live an hour).
+    pub fn xet_first_token_ttl(mut self, seconds: i64) -> SimConfig {
+        self.xet_first_token_ttl = seconds;
         self
     }
 

@@ -109,6 +109,36 @@ impl SimHandle {
         lock(&self.shared.storage_log).iter().cloned().collect()
     }
 
+    /// The CAS origin of Xet storage (`http://127.0.0.1:PORT`), when
+    /// [`SimConfig::xet`](crate::SimConfig::xet) is on.
+    #[cfg(feature = "xet")]
+    pub fn xet_cas_endpoint(&self) -> Option<&str> {
+        self.shared.xet.as_ref().map(|c| c.url.as_str())
+    }
+
+    /// The requests the CAS origin received, oldest first (empty when Xet is off).
+    #[cfg(feature = "xet")]
+    pub fn xet_requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .xet
+            .as_ref()
+            .map(|c| lock(&c.log).iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many request body bytes the CAS origin received: what clients sent through Xet.
+    #[cfg(feature = "xet")]
+    pub fn xet_bytes_received(&self) -> u64 {
+        self.shared.xet.as_ref().map_or(0, |c| {
+            c.bytes_received.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    /// The Xet hash of an object uploaded through Xet, by its sha256.
+    pub fn xet_hash(&self, sha256: &str) -> Option<String> {
+        self.shared.state().xet_hashes.get(sha256).cloned()
+    }
+
     /// The requests the hub origin received, oldest first.
     pub fn hub_requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.hub_log).iter().cloned().collect()

@@ -74,6 +74,10 @@ pub(crate) enum Route {
         rev: String,
         path: String,
     },
+    XetToken {
+        repo: RepoRef,
+        write: bool,
+    },
     StoragePut {
         oid: String,
     },
@@ -112,6 +116,8 @@ impl Route {
             Route::LfsBatch { .. } => routes::LFS_BATCH,
             Route::LfsVerify { .. } => routes::LFS_VERIFY,
             Route::Resolve { .. } => routes::RESOLVE,
+            Route::XetToken { write: true, .. } => routes::XET_WRITE_TOKEN,
+            Route::XetToken { write: false, .. } => routes::XET_READ_TOKEN,
             Route::StoragePut { .. } => routes::STORAGE_PUT,
             Route::StoragePart { .. } => routes::STORAGE_PART,
             Route::StorageComplete { .. } => routes::STORAGE_COMPLETE,
@@ -216,6 +222,8 @@ fn classify_api(m: &str, rest: &[&str]) -> Route {
             repo,
             rev: (*rev).to_owned(),
         },
+        ("GET", ["xet-write-token", _]) => Route::XetToken { repo, write: true },
+        ("GET", ["xet-read-token", _]) => Route::XetToken { repo, write: false },
         _ => Route::NotFound,
     }
 }
@@ -388,6 +396,7 @@ pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Bytes
         Route::LfsBatch { repo } => lfs_batch(&ctx, &repo),
         Route::LfsVerify { repo } => lfs_verify(&ctx, &repo),
         Route::Resolve { repo, rev, path } => resolve(&ctx, &repo, &rev, &path),
+        Route::XetToken { repo, write } => xet_token(&ctx, &repo, write),
         Route::StoragePut { oid } => storage_put(&ctx, &oid),
         Route::StoragePart { oid, part } => storage_part(&ctx, &oid, part),
         Route::StorageComplete { oid } => storage_complete(&ctx, &oid),
@@ -1676,6 +1685,25 @@ fn lfs_batch(ctx: &Ctx<'_>, r: &RepoRef) -> Result<Resp, SimError> {
         }));
     }
     drop(state);
+    #[cfg(feature = "xet")]
+    if ctx.shared.xet.is_some() && body.transfers.iter().any(|t| t == "xet") {
+        // Xet: every object to upload gets the same Xet session, no verify.
+        let href = ctx.hub_url(&format!(
+            "api/{}/{}/xet-write-token/main",
+            r.kind.plural(),
+            r.id
+        ));
+        let action = crate::xet::upload_action(ctx.shared, &href);
+        for object in &mut objects {
+            if let Some(actions) = object.get_mut("actions") {
+                *actions = json!({ "upload": action.clone() });
+            }
+        }
+        return Ok(lfs_json(
+            200,
+            &json!({ "transfer": "xet", "hash_algo": "sha256", "objects": objects }),
+        ));
+    }
     let transfer = if any_multipart { "multipart" } else { "basic" };
     Ok(lfs_json(
         200,
@@ -1877,6 +1905,34 @@ fn storage_complete(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
 }
 
 // ---------------------------------------------------------------- resolve
+
+/// `GET …/xet-write-token/{rev}` (a writer) and `…/xet-read-token/{rev}` (a reader).
+fn xet_token(ctx: &Ctx<'_>, r: &RepoRef, write: bool) -> Result<Resp, SimError> {
+    {
+        let state = ctx.shared.state();
+        if write {
+            ctx.require_user()?;
+            check_write(&state, ctx, r)?;
+        } else {
+            read_repo(&state, ctx, r)?;
+        }
+    }
+    xet_token_answer(ctx.shared)
+}
+
+#[cfg(feature = "xet")]
+fn xet_token_answer(shared: &Shared) -> Result<Resp, SimError> {
+    crate::xet::token_answer(shared)
+}
+
+#[cfg(not(feature = "xet"))]
+fn xet_token_answer(_: &Shared) -> Result<Resp, SimError> {
+    Err(SimError::new(
+        404,
+        None,
+        "Xet storage is not enabled on this Hub",
+    ))
+}
 
 fn resolve(ctx: &Ctx<'_>, r: &RepoRef, rev: &str, path: &str) -> Result<Resp, SimError> {
     let state = ctx.shared.state();

@@ -34,6 +34,8 @@ mod resolve;
 mod server;
 mod state;
 mod util;
+#[cfg(feature = "xet")]
+mod xet;
 
 use std::fmt;
 
@@ -87,6 +89,20 @@ pub mod routes {
     pub const STORAGE_COMPLETE: &str = "storage_complete";
     /// Storage origin: `GET`/`HEAD /lfs/{oid}` (an LFS object's bytes, `Range` honoured).
     pub const STORAGE_GET: &str = "storage_get";
+    /// `GET /api/{type}/{ns}/{repo}/xet-write-token/{rev}` (feature `xet`).
+    pub const XET_WRITE_TOKEN: &str = "xet_write_token";
+    /// `GET /api/{type}/{ns}/{repo}/xet-read-token/{rev}` (feature `xet`).
+    pub const XET_READ_TOKEN: &str = "xet_read_token";
+    /// CAS origin: xorb uploads (`/v1/xorbs/…`, grants and their uploads).
+    pub const XET_XORB: &str = "xet_xorb";
+    /// CAS origin: `POST /v1/shards` and `/v2/shards` (the upload's last step).
+    pub const XET_SHARD: &str = "xet_shard";
+    /// CAS origin: file reconstructions (`/v1/reconstructions/…`, `/v2/…`).
+    pub const XET_RECONSTRUCTION: &str = "xet_reconstruction";
+    /// CAS origin: term fetches (the bytes of a download).
+    pub const XET_FETCH: &str = "xet_fetch";
+    /// CAS origin: anything else (dedup queries, telemetry, …).
+    pub const XET_CAS_OTHER: &str = "xet_cas_other";
     /// Any request that matched no route (answered 404).
     pub const NOT_FOUND: &str = "not_found";
 }

@@ -76,6 +76,17 @@ pub(crate) fn resolve(
             set_header(&mut resp, "x-linked-etag", &format!("\"{sha256}\""));
             set_header(&mut resp, "x-linked-size", &size.to_string());
             set_header(&mut resp, "x-repo-commit", &commit.id);
+            if let Some(hash) = state.xet_hashes.get(sha256) {
+                set_header(&mut resp, "x-xet-hash", hash);
+                let route = format!(
+                    "/api/{}/{}/xet-read-token/{}",
+                    r.repo.kind.plural(),
+                    r.repo.id,
+                    commit.id
+                );
+                set_header(&mut resp, "x-xet-refresh-route", &route);
+                set_header(&mut resp, "link", &format!("<{route}>; rel=\"xet-auth\""));
+            }
             Ok(resp)
         }
     }

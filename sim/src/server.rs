@@ -44,6 +44,9 @@ pub(crate) struct Shared {
     pub(crate) hub_log: Mutex<VecDeque<RecordedRequest>>,
     pub(crate) storage_log: Mutex<VecDeque<RecordedRequest>>,
     request_seq: AtomicU64,
+    /// The CAS origin, when Xet storage is on.
+    #[cfg(feature = "xet")]
+    pub(crate) xet: Option<crate::xet::Cas>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking handler leaves the state consistent because
@@ -57,8 +60,21 @@ impl Shared {
         lock(&self.state)
     }
 
-    fn count(&self, route: &'static str) {
+    pub(crate) fn count(&self, route: &'static str) {
         *lock(&self.counters).entry(route).or_default() += 1;
+    }
+
+    /// Records a request of the CAS origin.
+    #[cfg(feature = "xet")]
+    pub(crate) fn record_xet(&self, req: &http::request::Parts) {
+        if let Some(cas) = &self.xet {
+            let max = self.cfg.max_recorded_requests;
+            let mut log = lock(&cas.log);
+            if log.len() >= max.max(1) {
+                log.pop_front();
+            }
+            log.push_back(recorded(req));
+        }
     }
 
     fn record(&self, origin: Origin, req: &http::request::Parts) {
@@ -66,23 +82,7 @@ impl Shared {
         if max == 0 {
             return;
         }
-        let rec = RecordedRequest {
-            method: req.method.to_string(),
-            path_and_query: req
-                .uri
-                .path_and_query()
-                .map_or_else(|| req.uri.path().to_owned(), |p| p.as_str().to_owned()),
-            headers: req
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-        };
+        let rec = recorded(req);
         let log = match origin {
             Origin::Hub => &self.hub_log,
             Origin::Storage => &self.storage_log,
@@ -92,6 +92,26 @@ impl Shared {
             log.pop_front();
         }
         log.push_back(rec);
+    }
+}
+
+fn recorded(req: &http::request::Parts) -> RecordedRequest {
+    RecordedRequest {
+        method: req.method.to_string(),
+        path_and_query: req
+            .uri
+            .path_and_query()
+            .map_or_else(|| req.uri.path().to_owned(), |p| p.as_str().to_owned()),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -124,6 +144,8 @@ pub(crate) fn start(cfg: SimConfig) -> io::Result<(Arc<Shared>, Running)> {
     storage.set_nonblocking(true)?;
     let hub_url = Url::parse(&format!("http://{}/", hub.local_addr()?)).map_err(other)?;
     let storage_url = Url::parse(&format!("http://{}/", storage.local_addr()?)).map_err(other)?;
+    #[cfg(feature = "xet")]
+    let cfg_xet = cfg.xet;
     let mut state = State::default();
     if cfg.seed_models > 0 {
         state.seed_models(cfg.seed_models);
@@ -140,6 +162,12 @@ pub(crate) fn start(cfg: SimConfig) -> io::Result<(Arc<Shared>, Running)> {
         hub_log: Mutex::new(VecDeque::new()),
         storage_log: Mutex::new(VecDeque::new()),
         request_seq: AtomicU64::new(0),
+        #[cfg(feature = "xet")]
+        xet: if cfg_xet {
+            Some(crate::xet::Cas::bind()?)
+        } else {
+            None
+        },
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -172,6 +200,8 @@ pub(crate) fn start(cfg: SimConfig) -> io::Result<(Arc<Shared>, Running)> {
                     Arc::clone(&for_thread),
                     stop_rx.clone(),
                 ));
+                #[cfg(feature = "xet")]
+                tokio::spawn(crate::xet::serve(Arc::clone(&for_thread), stop_rx.clone()));
                 let b = tokio::spawn(accept_loop(storage, Origin::Storage, for_thread, stop_rx));
                 let _ = a.await;
                 let _ = b.await;

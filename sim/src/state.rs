@@ -315,6 +315,8 @@ pub(crate) struct ListKey {
 pub(crate) struct State {
     pub(crate) repos: IndexMap<(RepoType, String), Repo>,
     pub(crate) lfs: HashMap<String, Bytes>,
+    /// The Xet hash of each object uploaded through Xet, by sha256.
+    pub(crate) xet_hashes: HashMap<String, String>,
     pub(crate) pending_uploads: HashMap<String, u64>,
     pub(crate) multipart: HashMap<String, Multipart>,
     /// Bumped on every change that can change a listing.

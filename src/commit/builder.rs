@@ -970,6 +970,10 @@ impl CommitBuilder {
             part_concurrency: self.upload_settings.part_concurrency.max(1),
         };
         let reference = (!self.create_pr).then_some(self.revision.as_str());
+        #[cfg(feature = "xet")]
+        let offer_xet = crate::xet::usable(&self.hub);
+        #[cfg(not(feature = "xet"))]
+        let offer_xet = false;
         for chunk in uploads.chunks(MAX_OBJECTS_PER_BATCH) {
             let request = upload_request(
                 chunk
@@ -977,6 +981,7 @@ impl CommitBuilder {
                     .map(|u| types::LfsObjectSpec::new(u.oid.clone(), u.size))
                     .collect(),
                 reference,
+                offer_xet,
             );
             let context = format!(
                 "LFS batch for {} (nothing was committed)",
@@ -1007,6 +1012,18 @@ impl CommitBuilder {
                     });
                 };
                 jobs.push((upload, object));
+            }
+            #[cfg(feature = "xet")]
+            if offer_xet && answer.transfer == Some(types::LfsTransfer::Xet) {
+                let objects = jobs.into_iter().map(|(u, answer)| super::xet::XetObject {
+                    path: &u.path,
+                    source: &u.source,
+                    oid: &u.oid,
+                    size: u.size,
+                    answer,
+                });
+                super::xet::upload(&self.hub, objects.collect(), reporter).await?;
+                continue;
             }
             futures::stream::iter(
                 jobs.into_iter()

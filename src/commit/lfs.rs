@@ -64,14 +64,19 @@ fn action_headers(action: &LfsAction) -> &ActionHeaders {
 }
 
 /// An upload request for `objects` (at most [`MAX_OBJECTS_PER_BATCH`]) offering the basic and
-/// multipart transfers, with `ref` set to `revision` when given (left out when the commit
-/// opens a pull request).
+/// multipart transfers, and `xet` when `offer_xet`, with `ref` set to `revision` when given
+/// (left out when the commit opens a pull request).
 pub(crate) fn upload_request(
     objects: Vec<LfsObjectSpec>,
     revision: Option<&str>,
+    offer_xet: bool,
 ) -> types::LfsBatchRequest {
+    let mut transfers = vec![LfsTransfer::Basic, LfsTransfer::Multipart];
+    if offer_xet {
+        transfers.push(LfsTransfer::Xet);
+    }
     let request = types::LfsBatchRequest::new(objects, types::LfsOperation::Upload)
-        .transfers(vec![LfsTransfer::Basic, LfsTransfer::Multipart])
+        .transfers(transfers)
         .hash_algo("sha256");
     match revision {
         Some(name) => request.ref_(types::LfsRef::new(name)),
@@ -620,13 +625,18 @@ mod tests {
 
     #[test]
     fn batch_request_is_what_the_hub_expects() {
-        let req = upload_request(vec![LfsObjectSpec::new("aa", 3)], Some("main"));
+        let req = upload_request(vec![LfsObjectSpec::new("aa", 3)], Some("main"), false);
         assert_eq!(
             serde_json::to_value(&req).unwrap(),
             json!({"operation":"upload","transfers":["basic","multipart"],"hash_algo":"sha256",
                    "objects":[{"oid":"aa","size":3}],"ref":{"name":"main"}})
         );
-        let pr = upload_request(vec![], None);
+        let xet = upload_request(vec![LfsObjectSpec::new("aa", 3)], Some("main"), true);
+        assert_eq!(
+            serde_json::to_value(&xet).unwrap()["transfers"],
+            json!(["basic", "multipart", "xet"])
+        );
+        let pr = upload_request(vec![], None, false);
         assert!(serde_json::to_value(&pr).unwrap().get("ref").is_none());
     }
 

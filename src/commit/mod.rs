@@ -19,6 +19,8 @@ pub(crate) mod lfs;
 pub(crate) mod ndjson;
 pub mod ops;
 pub mod progress;
+#[cfg(feature = "xet")]
+pub(crate) mod xet;
 
 pub use builder::{CommitBuilder, CommitInfo, MAX_PREUPLOAD_FILES};
 pub use lfs::UploadSettings;

@@ -53,6 +53,9 @@ pub(crate) struct BlobJob<'a> {
     pub(crate) label: &'a Arc<str>,
     /// Start over instead of resuming.
     pub(crate) restart: bool,
+    /// The file's Xet source, when it is Xet-stored and Xet can be used.
+    #[cfg(feature = "xet")]
+    pub(crate) xet: Option<&'a super::xet::XetSource>,
 }
 
 /// Reports progress of one file, or nothing.
@@ -160,7 +163,11 @@ async fn one_get(
     mut hasher: Option<Sha256>,
     progress: Progress<'_>,
 ) -> Attempt {
-    let response = match wire::get(hub, job.url, offset).await {
+    #[cfg(feature = "xet")]
+    let response = super::xet::get(hub, job, offset).await;
+    #[cfg(not(feature = "xet"))]
+    let response = wire::get(hub, job.url, offset).await;
+    let response = match response {
         Ok(r) => r,
         // The transport already retried the request itself.
         Err(e) => return Err((offset, hasher, Cut::Fatal(e))),

@@ -142,6 +142,11 @@ impl DownloadRequest {
         }
         reporter.phase(PHASE, 1, meta.size);
         let label: Arc<str> = Arc::from(self.path.as_str());
+        #[cfg(feature = "xet")]
+        let xet = meta
+            .xet_hash
+            .as_deref()
+            .and_then(|hash| super::xet::XetSource::of(&self.hub, &self.repo, &meta.commit, hash));
         let file = Fetch {
             commit: &meta.commit,
             path: &label,
@@ -149,6 +154,8 @@ impl DownloadRequest {
             size: meta.size,
             url: &meta.location,
             force: self.force,
+            #[cfg(feature = "xet")]
+            xet: xet.as_ref(),
         };
         let placed = target.place(&self.hub, &file, &reporter).await?;
         reporter.phase(crate::commit::Phase::Done, 1, meta.size);
@@ -173,6 +180,9 @@ pub(super) struct Fetch<'a> {
     pub(super) size: u64,
     pub(super) url: &'a Url,
     pub(super) force: bool,
+    /// The Xet source of a Xet-stored file.
+    #[cfg(feature = "xet")]
+    pub(super) xet: Option<&'a super::xet::XetSource>,
 }
 
 /// Where downloads go.
@@ -295,6 +305,8 @@ impl Target {
                             sha256,
                             label: f.path,
                             restart: f.force,
+                            #[cfg(feature = "xet")]
+                            xet: f.xet,
                         };
                         blob::fetch(hub, &job, &emit).await?;
                         fetched = f.size;
@@ -322,6 +334,8 @@ impl Target {
                     sha256,
                     label: f.path,
                     restart: f.force,
+                    #[cfg(feature = "xet")]
+                    xet: f.xet,
                 };
                 blob::fetch(hub, &job, &emit).await?;
                 local.record(f.commit, f.etag)?;

@@ -81,6 +81,8 @@ mod local;
 mod snapshot;
 mod stream;
 mod wire;
+#[cfg(feature = "xet")]
+mod xet;
 
 use url::Url;
 

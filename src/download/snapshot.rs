@@ -202,6 +202,8 @@ impl SnapshotRequest {
                     size: f.size,
                     url: &url,
                     force: false,
+                    #[cfg(feature = "xet")]
+                    xet: None,
                 };
                 target.place(hub, &fetch, reporter).await.map(drop)
             })
