@@ -8,9 +8,10 @@ use url::Url;
 
 use crate::config::SimConfig;
 use crate::fault::Faults;
-use crate::server::{self, Running, Shared, lock};
+use crate::server::{self, Running};
+use crate::shared::Shared;
 use crate::state::{CommitRequest, Entry, Op, Repo, fmt_date};
-use crate::util::sha256_hex;
+use crate::util::{lock, sha256_hex};
 use crate::{RecordedRequest, RepoType, SimCommit, SimError, SimFile, SimLfs};
 
 /// Starts simulators.

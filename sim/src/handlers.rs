@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::config::SimUser;
-use crate::server::{Origin, Shared};
+use crate::shared::{Origin, Shared};
 use crate::state::{
     CommitRequest, Entry, ListKey, Multipart, Op, Repo, State, Tree, fmt_date, may_write,
     validate_name_part, validate_path,

@@ -32,6 +32,7 @@ mod handle;
 mod handlers;
 mod resolve;
 mod server;
+mod shared;
 mod state;
 mod util;
 #[cfg(feature = "xet")]

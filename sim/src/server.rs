@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,101 +19,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use url::Url;
 
+use crate::SimError;
 use crate::config::SimConfig;
 use crate::fault::{Fault, FaultQueues, Faults};
 use crate::handlers;
+use crate::shared::{Origin, Shared};
 use crate::state::State;
 use crate::util::{Resp, error_response, set_header};
-use crate::{RecordedRequest, SimError};
-
-/// Which listener a request came in on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Origin {
-    Hub,
-    Storage,
-}
-
-/// Everything the listeners share.
-pub(crate) struct Shared {
-    pub(crate) cfg: SimConfig,
-    pub(crate) hub_url: Url,
-    pub(crate) storage_url: Url,
-    pub(crate) state: Mutex<State>,
-    pub(crate) counters: Mutex<HashMap<&'static str, usize>>,
-    pub(crate) faults: Faults,
-    pub(crate) hub_log: Mutex<VecDeque<RecordedRequest>>,
-    pub(crate) storage_log: Mutex<VecDeque<RecordedRequest>>,
-    request_seq: AtomicU64,
-    /// The CAS origin, when Xet storage is on.
-    #[cfg(feature = "xet")]
-    pub(crate) xet: Option<crate::xet::Cas>,
-}
-
-/// Locks a mutex, ignoring poisoning (a panicking handler leaves the state consistent because
-/// every change is applied at once at the end).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Shared {
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
-    }
-
-    pub(crate) fn count(&self, route: &'static str) {
-        *lock(&self.counters).entry(route).or_default() += 1;
-    }
-
-    /// Records a request of the CAS origin.
-    #[cfg(feature = "xet")]
-    pub(crate) fn record_xet(&self, req: &http::request::Parts) {
-        if let Some(cas) = &self.xet {
-            let max = self.cfg.max_recorded_requests;
-            let mut log = lock(&cas.log);
-            if log.len() >= max.max(1) {
-                log.pop_front();
-            }
-            log.push_back(recorded(req));
-        }
-    }
-
-    fn record(&self, origin: Origin, req: &http::request::Parts) {
-        let max = self.cfg.max_recorded_requests;
-        if max == 0 {
-            return;
-        }
-        let rec = recorded(req);
-        let log = match origin {
-            Origin::Hub => &self.hub_log,
-            Origin::Storage => &self.storage_log,
-        };
-        let mut log = lock(log);
-        if log.len() >= max {
-            log.pop_front();
-        }
-        log.push_back(rec);
-    }
-}
-
-fn recorded(req: &http::request::Parts) -> RecordedRequest {
-    RecordedRequest {
-        method: req.method.to_string(),
-        path_and_query: req
-            .uri
-            .path_and_query()
-            .map_or_else(|| req.uri.path().to_owned(), |p| p.as_str().to_owned()),
-        headers: req
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-    }
-}
 
 /// The running server: dropping it stops the listeners and the runtime's thread.
 pub(crate) struct Running {
@@ -164,7 +76,7 @@ pub(crate) fn start(cfg: SimConfig) -> io::Result<(Arc<Shared>, Running)> {
         request_seq: AtomicU64::new(0),
         #[cfg(feature = "xet")]
         xet: if cfg_xet {
-            Some(crate::xet::Cas::bind()?)
+            Some(crate::xet::cas::Cas::bind()?)
         } else {
             None
         },

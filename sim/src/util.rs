@@ -1,5 +1,7 @@
 //! Small helpers: hashing, hex, cursors, query strings, Hub-style responses.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -284,4 +286,10 @@ mod tests {
         }
         assert!(decode_cursor("garbage!").is_err());
     }
+}
+
+/// Locks a mutex, ignoring poisoning (a panicking handler leaves the state consistent because
+/// every change is applied at once at the end).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

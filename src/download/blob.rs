@@ -164,7 +164,7 @@ async fn one_get(
     progress: Progress<'_>,
 ) -> Attempt {
     #[cfg(feature = "xet")]
-    let response = super::xet::get(hub, job, offset).await;
+    let response = super::xet::get(hub, job.xet, job.url, job.size, job.label, offset).await;
     #[cfg(not(feature = "xet"))]
     let response = wire::get(hub, job.url, offset).await;
     let response = match response {

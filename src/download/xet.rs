@@ -13,7 +13,6 @@ use reqwest::Response;
 use url::Url;
 use xet::xet_session::{XetDownloadStream, XetFileInfo};
 
-use super::blob::BlobJob;
 use super::wire;
 use crate::client::Hub;
 use crate::error::{Error, Result};
@@ -52,21 +51,28 @@ impl XetSource {
     }
 }
 
-/// One attempt's answer for `job` from byte `offset`: through Xet when the file is
-/// Xet-stored and Xet starts, else the `GET` of its URL.
-pub(crate) async fn get(hub: &Hub, job: &BlobJob<'_>, offset: u64) -> Result<Response> {
-    if let Some(source) = job.xet
-        && offset < job.size
+/// One attempt's answer for the file `label` of `size` bytes from byte `offset`: through Xet
+/// when it is Xet-stored (`source`) and Xet starts, else the `GET` of its `url`.
+pub(crate) async fn get(
+    hub: &Hub,
+    source: Option<&XetSource>,
+    url: &Url,
+    size: u64,
+    label: &str,
+    offset: u64,
+) -> Result<Response> {
+    if let Some(source) = source
+        && offset < size
     {
-        match open(hub, source, offset, job.size).await {
+        match open(hub, source, offset, size).await {
             Ok(response) => return Ok(response),
             Err(e) => tracing::warn!(
-                file = %job.label, error = %e,
+                file = %label, error = %e,
                 "the Xet download could not start: using the CDN"
             ),
         }
     }
-    wire::get(hub, job.url, offset).await
+    wire::get(hub, url, offset).await
 }
 
 /// Starts the Xet stream of bytes `offset..size` and wraps it as an HTTP answer.

@@ -12,13 +12,12 @@
 //! resolve, [`SimHandle::file`](crate::SimHandle::file) shows their content, the CDN path still
 //! serves them, and `resolve` answers their `X-Xet-Hash`.
 
-use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::io::Cursor;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
@@ -30,84 +29,22 @@ use hyper_util::rt::TokioIo;
 use sha2::Digest as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use xet_client::cas_client::simulation::{DirectAccessClient, LocalServer, LocalServerConfig};
+use xet_client::cas_client::simulation::{LocalServer, LocalServerConfig};
 use xet_core_structures::metadata_shard::streaming_shard::MDBMinimalShard;
 use xet_runtime::config::XetConfig;
 use xet_runtime::core::XetContext;
 
 use crate::fault::Fault;
-use crate::server::{Shared, lock};
+use crate::shared::Shared;
+use crate::util::lock;
+
+pub(crate) mod cas;
 use crate::util::{Resp, error_response, response, set_header};
-use crate::{RecordedRequest, SimError, routes};
+use crate::{SimError, routes};
+use cas::Backend;
 
 /// How long the tokens of the token routes live.
 const ROUTE_TOKEN_TTL: i64 = 3600;
-
-/// The CAS origin's state.
-pub(crate) struct Cas {
-    /// The CAS origin's URL (`http://127.0.0.1:PORT`, no trailing slash).
-    pub(crate) url: String,
-    listener: Mutex<Option<std::net::TcpListener>>,
-    tokens: Mutex<HashMap<String, u64>>,
-    seq: AtomicU64,
-    /// Request body bytes received by the CAS origin.
-    pub(crate) bytes_received: AtomicU64,
-    pub(crate) log: Mutex<VecDeque<RecordedRequest>>,
-    backend: OnceLock<Backend>,
-}
-
-struct Backend {
-    addr: SocketAddr,
-    client: Arc<dyn DirectAccessClient>,
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-impl Cas {
-    /// Binds the CAS origin's port.
-    pub(crate) fn bind() -> std::io::Result<Cas> {
-        let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
-        listener.set_nonblocking(true)?;
-        Ok(Cas {
-            url: format!("http://{}", listener.local_addr()?),
-            listener: Mutex::new(Some(listener)),
-            tokens: Mutex::new(HashMap::new()),
-            seq: AtomicU64::new(0),
-            bytes_received: AtomicU64::new(0),
-            log: Mutex::new(VecDeque::new()),
-            backend: OnceLock::new(),
-        })
-    }
-
-    /// A new token valid for `ttl` seconds from now (already expired when negative).
-    pub(crate) fn issue(&self, ttl: i64) -> (String, u64) {
-        let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let token = format!(
-            "xet_sim_token_{n:08}_{:016x}",
-            now().wrapping_mul(0x9e37_79b9)
-        );
-        let exp = now().saturating_add_signed(ttl);
-        lock(&self.tokens).insert(token.clone(), exp);
-        (token, exp)
-    }
-
-    fn token_ok(&self, headers: &http::HeaderMap) -> bool {
-        let Some(token) = headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
-            return false;
-        };
-        lock(&self.tokens)
-            .get(token.trim())
-            .is_some_and(|exp| *exp > now())
-    }
-}
 
 /// The route name of a CAS request.
 fn route_of(method: &http::Method, path: &str) -> &'static str {
