@@ -262,6 +262,12 @@ pub(crate) fn div_ceil(a: u64, b: u64) -> u64 {
     if b == 0 { 0 } else { a.div_ceil(b) }
 }
 
+/// Locks a mutex, ignoring poisoning (a panicking handler leaves the state consistent because
+/// every change is applied at once at the end).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,10 +292,4 @@ mod tests {
         }
         assert!(decode_cursor("garbage!").is_err());
     }
-}
-
-/// Locks a mutex, ignoring poisoning (a panicking handler leaves the state consistent because
-/// every change is applied at once at the end).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
