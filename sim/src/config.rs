@@ -147,7 +147,7 @@ impl SimConfig {
 
     /// Serves Xet storage (needs the crate's `xet` feature; default off): the LFS batch
     /// answers `"transfer": "xet"` to a client that offers it, a CAS origin stores the
-    /// uploads ([`SimHandle::xet_cas_endpoint`](crate::SimHandle::xet_cas_endpoint)),
+    /// uploads (`SimHandle::xet_cas_endpoint`, with the feature),
     /// `resolve` answers `X-Xet-Hash` for what was uploaded through Xet, and the
     /// `xet-write-token` / `xet-read-token` routes issue CAS tokens.
     pub fn xet(mut self, enabled: bool) -> SimConfig {
