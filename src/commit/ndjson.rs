@@ -546,7 +546,7 @@ mod tests {
         let h = FileHashes {
             size: 3,
             sha256: "aa".into(),
-            git_blob_id: "bb".into(),
+            git_blob_id: Some("bb".into()),
             sample: String::new(),
         };
         let src = AddSource::Bytes(Bytes::from_static(b"abc"));
