@@ -179,7 +179,7 @@ fn cases(smoke: bool) -> AnyResult<Vec<Case>> {
 mod hf_hub_crate;
 #[path = "support/procfs.rs"]
 mod procfs;
-use procfs::{hwm, mib, reset_hwm, rss, status_kib};
+use procfs::{cpu_secs, hwm, mib, reset_hwm, rss, status_kib};
 
 fn human(bytes: u64) -> String {
     if bytes >= 1024 * MIB && bytes.is_multiple_of(1024 * MIB) {
@@ -559,6 +559,8 @@ struct Outcome {
     uploaded: u64,
     body: u64,
     body_len: u64,
+    /// CPU seconds (user, system) of this process during the push.
+    cpu: Option<(f64, f64)>,
     verified: String,
 }
 
@@ -602,6 +604,7 @@ fn run_client() -> AnyResult<ExitCode> {
     let baseline_kib = rss();
     let hwm_reset = reset_hwm();
     let observer = recorder.clone();
+    let cpu_before = cpu_secs("self");
     perf_ctl("enable");
     let started = Instant::now();
     if let Ok(mut s) = recorder.started.lock() {
@@ -616,6 +619,9 @@ fn run_client() -> AnyResult<ExitCode> {
     );
     let ended = Instant::now();
     perf_ctl("disable");
+    let cpu = cpu_secs("self")
+        .zip(cpu_before)
+        .map(|((u1, s1), (u0, s0))| (u1 - u0, s1 - s0));
     let peak_kib = hwm();
     recorder.stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -652,6 +658,7 @@ fn run_client() -> AnyResult<ExitCode> {
         uploaded: recorder.uploaded.load(Ordering::Relaxed),
         body: recorder.body.load(Ordering::Relaxed),
         body_len: recorder.body_len.load(Ordering::Relaxed),
+        cpu,
         verified,
     };
     report(&outcome);
@@ -752,6 +759,12 @@ fn report(o: &Outcome) {
         },
         mib(o.peak_kib.saturating_sub(o.baseline_kib))
     );
+    if let Some((user, sys)) = o.cpu {
+        println!(
+            "  client CPU during push  {:.2} s ({user:.2} s user, {sys:.2} s system)",
+            user + sys
+        );
+    }
     println!("  from each phase's start to the next's   work               peak VmRSS sampled");
     for (name, secs, peak) in &o.stages {
         let work = match *name {
@@ -877,6 +890,14 @@ fn run_once(
         println!(
             "  simulator child peak    {}  (its own process, not counted above)",
             server.peak_rss_kib().map(mib).unwrap_or_else(|| "?".into())
+        );
+    }
+    if let Some((user, sys)) = cpu_secs(&server.child.id().to_string()) {
+        println!(
+            "  ({}) simulator CPU for {}: {:.2} s ({user:.2} s user, {sys:.2} s system, its whole life)",
+            case.name,
+            client.name(),
+            user + sys
         );
     }
     Ok(Ok((secs, kib)))

@@ -105,6 +105,7 @@ fn client() {
         .expect("runtime");
     eprintln!("client baseline RSS {}", procfs::mib(procfs::rss()));
     procfs::reset_hwm();
+    let cpu_before = procfs::cpu_secs("self");
     let started = Instant::now();
     rt.block_on(async {
         let hub = hf_hub_api::Hub::builder()
@@ -120,7 +121,16 @@ fn client() {
             hub.download(&repo, BIG).send().await.expect("download");
         }
     });
-    println!("{} {}", started.elapsed().as_secs_f64(), procfs::hwm());
+    let elapsed = started.elapsed().as_secs_f64();
+    if let (Some((u1, s1)), Some((u0, s0))) = (procfs::cpu_secs("self"), cpu_before) {
+        eprintln!(
+            "client CPU during the call {:.2} s ({:.2} s user, {:.2} s system)",
+            u1 - u0 + s1 - s0,
+            u1 - u0,
+            s1 - s0
+        );
+    }
+    println!("{elapsed} {}", procfs::hwm());
 }
 
 /// One measured run: wall seconds and peak RSS in KiB.

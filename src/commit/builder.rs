@@ -735,8 +735,10 @@ impl CommitBuilder {
                 adds.chunks(MAX_PREUPLOAD_FILES)
                     .zip(sizes.chunks(MAX_PREUPLOAD_FILES))
                     .map(|(chunk, sizes)| async {
-                        let heads = read_heads(chunk, sizes, &stop, reporter).await?;
+                        let mut heads = read_heads(chunk, sizes, &stop, reporter).await?;
                         let answer = self.preupload_call(chunk, &heads).await?;
+                        // Sent: the samples are not needed any more (10,000 of them are 7 MB).
+                        heads.iter_mut().for_each(|h| h.sample = String::new());
                         Ok::<_, Error>((heads, answer))
                     }),
             )
@@ -1236,8 +1238,9 @@ struct Added {
     source: AddSource,
 }
 
-/// One file of a preupload call: its size and sample, and its hashes when they are known
-/// already (small content, hashed whole while reading the sample).
+/// One file of a preupload call: its size and sample (emptied once the call is sent), and its
+/// hashes when they are known already (small content, hashed whole while reading the sample;
+/// their own `sample` is moved here).
 struct Head {
     size: u64,
     sample: String,
@@ -1330,10 +1333,10 @@ async fn read_heads(
     );
     let mut heads: Vec<Option<Head>> = (0..chunk.len()).map(|_| None).collect();
     for (&p, result) in small.iter().zip(hashed.into_iter().flatten()) {
-        let hashes = result?;
+        let mut hashes = result?;
         heads[p] = Some(Head {
             size: hashes.size,
-            sample: hashes.sample.clone(),
+            sample: std::mem::take(&mut hashes.sample),
             hashes: Some(hashes),
         });
     }

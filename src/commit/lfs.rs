@@ -157,6 +157,7 @@ pub(crate) async fn upload_object(
     progress: Option<ByteProgress>,
 ) -> Result<UploadOutcome> {
     let ctx = Ctx {
+        pool: ChunkPool::default(),
         progress,
         label: format!(
             "LFS upload of {path_in_repo:?} (from {}), oid {}",
@@ -224,6 +225,55 @@ pub(crate) fn multipart_part_urls(header: &ActionHeaders) -> Result<Vec<&str>> {
 /// How many bytes of a local file an upload reads at a time.
 const FILE_UPLOAD_CHUNK: usize = 512 * 1024;
 
+/// The most buffers a [`ChunkPool`] keeps.
+const POOLED_MAX: usize = 32;
+
+/// Buffers of [`FILE_UPLOAD_CHUNK`] bytes shared by the parts of one upload: a chunk handed to
+/// the connection comes back here when sent, so an upload allocates a few buffers, not one per
+/// chunk (a fresh buffer per chunk, freed on another thread, left glibc holding tens of MiB).
+#[derive(Clone, Default)]
+struct ChunkPool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl ChunkPool {
+    fn take(&self) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        let mut buf = reused.unwrap_or_default();
+        buf.clear();
+        buf.reserve_exact(FILE_UPLOAD_CHUNK);
+        buf
+    }
+
+    fn bytes(&self, buf: Vec<u8>) -> bytes::Bytes {
+        bytes::Bytes::from_owner(Pooled {
+            buf,
+            pool: self.clone(),
+        })
+    }
+}
+
+/// A chunk's buffer, back to its pool when the chunk is dropped.
+struct Pooled {
+    buf: Vec<u8>,
+    pool: ChunkPool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        if let Ok(mut pool) = self.pool.0.lock()
+            && pool.len() < POOLED_MAX
+        {
+            pool.push(buf);
+        }
+    }
+}
+
 /// `len` bytes of `file` from where it stands, read by one blocking task started when the body
 /// is first polled, in chunks of [`FILE_UPLOAD_CHUNK`] bytes, at most one waiting to be sent.
 /// Fewer bytes is an `UnexpectedEof` error; with `whole`, more bytes after them too
@@ -233,10 +283,11 @@ fn file_chunks(
     len: u64,
     whole: bool,
     label: String,
+    pool: ChunkPool,
 ) -> impl futures::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static {
     futures::stream::once(async move {
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(1);
-        tokio::task::spawn_blocking(move || read_file_chunks(file, len, whole, &label, &tx));
+        tokio::task::spawn_blocking(move || read_file_chunks(file, len, whole, &label, &pool, &tx));
         futures::stream::unfold(rx, |mut rx| async move {
             let item = rx.recv().await?;
             Some((item, rx))
@@ -250,6 +301,7 @@ fn read_file_chunks(
     len: u64,
     whole: bool,
     label: &str,
+    pool: &ChunkPool,
     tx: &tokio::sync::mpsc::Sender<io::Result<bytes::Bytes>>,
 ) {
     use std::io::Read as _;
@@ -263,7 +315,7 @@ fn read_file_chunks(
             .min(FILE_UPLOAD_CHUNK);
         // `read_to_end` into exact capacity: no zeroing, and `take` ends it without an extra
         // read.
-        let mut chunk = Vec::with_capacity(want);
+        let mut chunk = pool.take();
         if let Err(e) = (&mut file).take(want as u64).read_to_end(&mut chunk) {
             return fail(e.kind(), format!("read failed: {e}"));
         }
@@ -278,7 +330,7 @@ fn read_file_chunks(
             );
         }
         done += want as u64;
-        if tx.blocking_send(Ok(bytes::Bytes::from(chunk))).is_err() {
+        if tx.blocking_send(Ok(pool.bytes(chunk))).is_err() {
             return; // the request is gone
         }
     }
@@ -307,6 +359,8 @@ fn read_file_chunks(
 type SourceErrorSlot = Arc<Mutex<Option<(io::ErrorKind, String)>>>;
 
 struct Ctx<'a> {
+    /// The read buffers of a local file's upload.
+    pool: ChunkPool,
     progress: Option<ByteProgress>,
     label: String,
     storage: &'a Storage,
@@ -381,7 +435,7 @@ impl Ctx<'_> {
             .await
             .map_err(|e| opening(io::Error::other(e)))?
             .map_err(opening)?;
-            file_chunks(file, len, whole, label).boxed()
+            file_chunks(file, len, whole, label, self.pool.clone()).boxed()
         } else {
             let reader = if whole {
                 self.source.open().await
