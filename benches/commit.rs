@@ -175,11 +175,14 @@ fn cases(smoke: bool) -> AnyResult<Vec<Case>> {
 
 // ------------------------------------------------------------------ /proc and formatting
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/hf_hub_crate.rs"]
 mod hf_hub_crate;
 #[path = "support/procfs.rs"]
 mod procfs;
-use procfs::{cpu_secs, hwm, mib, reset_hwm, rss, status_kib};
+use cpu::cpu_secs;
+use procfs::{hwm, mib, reset_hwm, rss, status_kib};
 
 fn human(bytes: u64) -> String {
     if bytes >= 1024 * MIB && bytes.is_multiple_of(1024 * MIB) {

@@ -6,6 +6,8 @@
 //! Roles (`HF_BENCH_ROLE`): unset = the driver; `server` = the simulator in its own process;
 //! `client` = our client in a fresh process (so its peak RSS is its own).
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/hf_hub_crate.rs"]
 mod hf_hub_crate;
 #[path = "support/procfs.rs"]
@@ -105,7 +107,7 @@ fn client() {
         .expect("runtime");
     eprintln!("client baseline RSS {}", procfs::mib(procfs::rss()));
     procfs::reset_hwm();
-    let cpu_before = procfs::cpu_secs("self");
+    let cpu_before = cpu::cpu_secs("self");
     let started = Instant::now();
     rt.block_on(async {
         let hub = hf_hub_api::Hub::builder()
@@ -122,7 +124,7 @@ fn client() {
         }
     });
     let elapsed = started.elapsed().as_secs_f64();
-    if let (Some((u1, s1)), Some((u0, s0))) = (procfs::cpu_secs("self"), cpu_before) {
+    if let (Some((u1, s1)), Some((u0, s0))) = (cpu::cpu_secs("self"), cpu_before) {
         eprintln!(
             "client CPU during the call {:.2} s ({:.2} s user, {:.2} s system)",
             u1 - u0 + s1 - s0,

@@ -28,15 +28,3 @@ pub fn reset_hwm() -> bool {
 pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
-
-/// CPU time of `/proc/<who>` (`self` or a pid) so far, in seconds: (user, system). Linux
-/// reports it in `USER_HZ` ticks, 100 per second.
-pub fn cpu_secs(who: &str) -> Option<(f64, f64)> {
-    let text = std::fs::read_to_string(format!("/proc/{who}/stat")).ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = text.get(text.rfind(')')? + 2..)?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let user: f64 = fields.get(11)?.parse().ok()?;
-    let system: f64 = fields.get(12)?.parse().ok()?;
-    Some((user / 100.0, system / 100.0))
-}

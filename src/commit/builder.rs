@@ -28,13 +28,16 @@
 //!    [`Error::Io`] for an unreadable folder) and nothing is sent.
 //! 2. For an `upload_folder` with delete patterns: the remote tree under its folder is listed
 //!    (Link-paginated) to find the files to delete.
-//! 3. **Hashing**: every added file is read once (at most
-//!    [`hash_parallelism`](CommitBuilder::hash_parallelism) at a time) for its size, sha256, git
-//!    blob id and preupload sample. A file whose size changes while it is read is an error.
+//! 3. **Hashing**: every added file is read once for its size, sha256, git blob id (under
+//!    10 MB: larger files go to LFS) and preupload sample. Files of 1 MiB or more are hashed from
+//!    the start, at most [`hash_parallelism`](CommitBuilder::hash_parallelism) at a time; smaller
+//!    ones in batches on the blocking pool. A file whose size changes while it is read is an
+//!    error.
 //! 4. **Preupload**, in calls of at most [`MAX_PREUPLOAD_FILES`] files (with `create_pr` when
-//!    opening a pull request). Files the Hub says to ignore (`shouldIgnore`) and files whose remote
-//!    content is already the same (the answer's `oid` equals the local sha256 or git blob id) are
-//!    left out of the commit.
+//!    opening a pull request), a few at a time, overlapping the hashing: a call needs only its
+//!    files' sizes and samples. Files the Hub says to ignore (`shouldIgnore`) and files whose
+//!    remote content is already the same (the answer's `oid` equals the local sha256 or git blob
+//!    id) are left out of the commit.
 //! 5. **Copies and moves**: the sources are looked up with `paths-info`. An LFS source becomes an
 //!    `lfsFile` line carrying its sha256 (nothing is uploaded or downloaded). A regular source's
 //!    content is streamed from the Hub's `resolve` endpoint while the commit body is sent (it is
