@@ -1,23 +1,32 @@
-//! Memory and wall time of one big streamed commit: `hub.commit(..).upload_folder(..).push()`
-//! of real files on disk to the Hub simulator on loopback. See `benches/README.md`.
+//! Wall time and peak RSS of one big commit of real files on disk, to the Hub simulator on
+//! loopback, by this crate (`hub.commit(..).upload_folder(..).push()`), the official Python
+//! client (`HfApi.upload_folder`, `benches/python_commit.py`) and the `hf-hub` crate 1.0
+//! (`upload_folder`, from a throwaway crate built under `target/bench-hf-hub/`), side by side in
+//! one run, as ratios. See `benches/README.md`.
 //!
 //! ```text
-//! cargo bench --bench commit                  # cases (a) and (b)
-//! BENCH_CASES=b cargo bench --bench commit    # only (b)
+//! cargo bench --bench commit                                # cases (a) and (b), ours only
+//! BENCH_PYTHON=1 BENCH_HF_HUB=1 cargo bench --bench commit  # and the other two clients
+//! BENCH_CASES=b cargo bench --bench commit                  # only (b)
 //! ```
 //!
 //! - **(a)** 10,000 files of 2 KiB (regular: inline, base64, in the ndjson commit body) and one
 //!   1 GiB file (LFS, multipart in 16 MiB parts);
 //! - **(b)** 1,000 files of 2 KiB and one 64 MiB file (LFS, multipart in 16 MiB parts).
 //!
-//! The files are generated under `target/bench-commit/` (pseudo-random content, so nothing
-//! dedupes) and deleted at the end. The simulator keeps every object in memory and reads request
-//! bodies whole, so it runs in a *child process* (this binary re-executed with
-//! `HF_BENCH_ROLE=server`): this process holds nothing but the client, and its `VmHWM` (reset
-//! just before `push`) is the client's peak RSS. The project's target for (a) is < 64 MiB.
+//! The files are generated once per case under `target/bench-commit/` (pseudo-random content,
+//! so nothing dedupes) and deleted at the end. Every client run gets a **fresh simulator** in a
+//! child process (this binary re-executed with `HF_BENCH_ROLE=server`; it keeps objects in
+//! memory, so a second run against the same one would find the LFS object already stored), and
+//! runs in a process of its own (ours: `HF_BENCH_ROLE=client`), so each peak RSS is one client's.
+//! Each time is the one call, measured inside the client's process.
 //!
-//! Environment: `BENCH_CASES` (`a,b` by default), `BENCH_TMPDIR` (where the files go; default
-//! `target/bench-commit` of this package), `BENCH_ENFORCE=1` (exit 1 when (a) misses the target).
+//! Environment: `BENCH_CASES` (`a,b` by default), `BENCH_RUNS` (runs per client and case, the
+//! fastest reported; default 1), `BENCH_PYTHON=1` (also the official client, with
+//! `BENCH_PYTHON_BIN`, default `target/interop-venv/bin/python`), `BENCH_HF_HUB=1` (also
+//! `hf-hub` 1.0), `BENCH_TMPDIR` (where the files go; default `target/bench-commit` of this
+//! package), `BENCH_ENFORCE=1` (exit 1 when a target is missed), `BENCH_PERF_CTL` (a `perf
+//! record --control fifo:` path: our client enables the profiler just around `push`).
 //! Without cargo's `--bench` argument (`cargo test --benches`) it is a small smoke run.
 
 use std::io::{BufRead, BufReader, Write};
@@ -30,18 +39,22 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use hf_hub_api::commit::{Phase, ProgressEvent};
 use hf_hub_api::repo::Repo;
-use hf_hub_api::types::{CreateRepoModel, TreeEntryType};
+use hf_hub_api::types::TreeEntryType;
 use hf_hub_api::{CommitInfo, Hub};
 use hf_hub_sim::{RepoType, SimConfig, Simulator};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-/// Set in the child processes: `case` (one measured client) or `server` (the simulator).
+/// Set in the child processes: `client` (our measured client) or `server` (the simulator).
 const ROLE_ENV: &str = "HF_BENCH_ROLE";
-/// Tells a case process whether this is a smoke run (`1`) or the real one (`0`).
+/// Tells a child process whether this is a smoke run (`1`) or the real one (`0`).
 const SMOKE_ENV: &str = "HF_BENCH_SMOKE";
-/// How a case process hands its numbers to the top process.
-const SUMMARY_PREFIX: &str = "@summary ";
+/// The repository every client commits to (created by the simulator child at start).
+const REPO_NAME: &str = "commit-bench";
+/// The wall-time targets of the project: (a) at most this long...
+const TARGET_A_SECS: f64 = 1.5;
+/// ...and (b) at least this many times faster than the official client.
+const TARGET_B_RATIO: f64 = 2.0;
 const MIB: u64 = 1024 * 1024;
 /// Files of at least this size go through LFS: the 2 KiB files are regular, inline.
 const LFS_THRESHOLD: u64 = 10 * MIB;
@@ -69,7 +82,11 @@ fn main() -> ExitCode {
     if role == "server" {
         return serve();
     }
-    let result = if role == "case" { run_one() } else { run() };
+    let result = if role == "client" {
+        run_client()
+    } else {
+        run()
+    };
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -158,8 +175,13 @@ fn cases(smoke: bool) -> AnyResult<Vec<Case>> {
 
 // ------------------------------------------------------------------ /proc and formatting
 
+#[path = "support/cpu.rs"]
+mod cpu;
+#[path = "support/hf_hub_crate.rs"]
+mod hf_hub_crate;
 #[path = "support/procfs.rs"]
 mod procfs;
+use cpu::cpu_secs;
 use procfs::{hwm, mib, reset_hwm, rss, status_kib};
 
 fn human(bytes: u64) -> String {
@@ -287,8 +309,12 @@ fn sim_config() -> SimConfig {
         .max_recorded_requests(16)
 }
 
-/// The child-process server: prints its endpoint and token, then answers `verify <repo>`
-/// lines on stdin until stdin closes (or [`SERVE_MAX`]).
+fn repo_id() -> String {
+    format!("{}/{REPO_NAME}", hf_hub_sim::DEFAULT_USER)
+}
+
+/// The child-process server: creates the repository, prints its endpoint and token, then
+/// answers `verify` lines on stdin until stdin closes (or [`SERVE_MAX`]).
 fn serve() -> ExitCode {
     let sim = match Simulator::start(sim_config()) {
         Ok(s) => s,
@@ -297,6 +323,10 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = sim.create_repo(RepoType::Model, &repo_id(), false) {
+        eprintln!("the simulator could not create {}: {e}", repo_id());
+        return ExitCode::FAILURE;
+    }
     let token = sim.token().unwrap_or_default().to_owned();
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{}\n{token}", sim.endpoint())
@@ -313,9 +343,9 @@ fn serve() -> ExitCode {
     let stdin = std::io::stdin().lock();
     for line in stdin.lines() {
         let Ok(line) = line else { break };
-        let answer = match line.strip_prefix("verify ") {
-            Some(repo) => server_verify(&sim, repo.trim()),
-            None => format!("error unknown command {line:?}"),
+        let answer = match line.as_str() {
+            "verify" => server_verify(&sim, &repo_id()),
+            _ => format!("error unknown command {line:?}"),
         };
         if writeln!(out, "{answer}")
             .and_then(|()| out.flush())
@@ -365,6 +395,7 @@ impl ChildServer {
     fn spawn() -> AnyResult<ChildServer> {
         let mut child = Command::new(std::env::current_exe()?)
             .env(ROLE_ENV, "server")
+            .env_remove("BENCH_PERF_CTL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -395,12 +426,12 @@ impl ChildServer {
         })
     }
 
-    fn verify(&mut self, repo: &str) -> AnyResult<String> {
+    fn verify(&mut self) -> AnyResult<String> {
         let stdin = self
             .stdin
             .as_mut()
             .ok_or("the child server's stdin is closed")?;
-        writeln!(stdin, "verify {repo}")?;
+        writeln!(stdin, "verify")?;
         stdin.flush()?;
         let mut line = String::new();
         self.stdout.read_line(&mut line)?;
@@ -516,11 +547,11 @@ impl Recorder {
     }
 }
 
-// ------------------------------------------------------------------ one case
+// ------------------------------------------------------------------ our client, measured
 
+/// What our client process saw during one push.
 struct Outcome {
     case: Case,
-    generate_secs: f64,
     baseline_kib: u64,
     peak_kib: u64,
     hwm_reset: bool,
@@ -531,53 +562,40 @@ struct Outcome {
     uploaded: u64,
     body: u64,
     body_len: u64,
-    server_peak_kib: Option<u64>,
-    verified: Vec<String>,
+    /// CPU seconds (user, system) of this process during the push.
+    cpu: Option<(f64, f64)>,
+    verified: String,
 }
 
-fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult<Outcome> {
-    std::fs::create_dir_all(base)?;
-    let need = case.total_bytes() + 4096 * case.files() as u64 + 512 * MIB;
-    if let Some(free) = free_bytes(base)
-        && free < need
-    {
-        return Err(format!(
-            "{} has {} free, the case needs about {}",
-            base.display(),
-            human(free),
-            human(need)
-        )
-        .into());
+/// Tells a `perf record --control fifo:…` (path in `BENCH_PERF_CTL`) to start or stop.
+fn perf_ctl(command: &str) {
+    let Ok(path) = std::env::var("BENCH_PERF_CTL") else {
+        return;
+    };
+    if let Ok(mut fifo) = std::fs::OpenOptions::new().write(true).open(path) {
+        let _ = writeln!(fifo, "{command}");
     }
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("case-{}-", case.name))
-        .tempdir_in(base)?;
-    println!(
-        "case ({}): {}, files in {}",
-        case.name,
-        case.describe(),
-        dir.path().display()
-    );
-    let t = Instant::now();
-    let large_sha256 = generate(case, dir.path())?;
-    let generate_secs = t.elapsed().as_secs_f64();
-    println!(
-        "  generated {} files ({}) in {generate_secs:.1} s",
-        thousands(case.files() as f64),
-        human(case.total_bytes())
-    );
+}
 
-    let mut server = ChildServer::spawn()?;
-    let hub = Hub::builder()
-        .endpoint(server.endpoint.as_str())
-        .token(server.token.clone())
+/// Our client: `client ENDPOINT TOKEN DIR LARGE_SHA256` (the case in `BENCH_CASES`). Prints
+/// its report, then `seconds peak_kib` as its last line.
+fn run_client() -> AnyResult<ExitCode> {
+    let args: Vec<String> = std::env::args().collect();
+    let [.., endpoint, token, dir, large_sha256] = &args[..] else {
+        return Err("usage: client ENDPOINT TOKEN DIR LARGE_SHA256".into());
+    };
+    let case = cases(smoke_run())?
+        .into_iter()
+        .next()
+        .ok_or("BENCH_CASES selects no case")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
         .build()?;
-    let repo_name = format!("commit-bench-{}", case.name);
-    let repo_id = format!("{}/{repo_name}", hf_hub_sim::DEFAULT_USER);
-    rt.block_on(
-        hub.create_repo(CreateRepoModel::new(&repo_name).private(false))
-            .send(),
-    )?;
+    let hub = Hub::builder()
+        .endpoint(endpoint.as_str())
+        .token(token.clone())
+        .build()?;
+    let repo = Repo::model(repo_id().as_str())?;
 
     // The measurement: VmRSS just before, VmHWM reset, the push, VmHWM just after.
     let recorder = Arc::new(Recorder::new());
@@ -589,18 +607,24 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
     let baseline_kib = rss();
     let hwm_reset = reset_hwm();
     let observer = recorder.clone();
+    let cpu_before = cpu_secs("self");
+    perf_ctl("enable");
     let started = Instant::now();
     if let Ok(mut s) = recorder.started.lock() {
         s[0] = Some(started);
     }
     let pushed: hf_hub_api::Result<CommitInfo> = rt.block_on(
-        hub.commit(Repo::model(repo_id.as_str())?)
+        hub.commit(repo.clone())
             .summary(format!("commit bench ({})", case.name))
-            .upload_folder(dir.path(), "", vec![], vec![], vec![])
+            .upload_folder(dir, "", vec![], vec![], vec![])
             .progress(move |e: &ProgressEvent| observer.on_event(e))
             .push(),
     );
     let ended = Instant::now();
+    perf_ctl("disable");
+    let cpu = cpu_secs("self")
+        .zip(cpu_before)
+        .map(|((u1, s1), (u0, s0))| (u1 - u0, s1 - s0));
     let peak_kib = hwm();
     recorder.stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -625,21 +649,45 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
             recorder.peak_rss[i].load(Ordering::Relaxed),
         ));
     }
+    let verified = rt.block_on(verify_listing(&hub, &repo, &case, large_sha256))?;
+    let outcome = Outcome {
+        case,
+        baseline_kib,
+        peak_kib,
+        hwm_reset,
+        total_secs: ended.duration_since(started).as_secs_f64(),
+        stages,
+        hashed: recorder.hashed.load(Ordering::Relaxed),
+        uploaded: recorder.uploaded.load(Ordering::Relaxed),
+        body: recorder.body.load(Ordering::Relaxed),
+        body_len: recorder.body_len.load(Ordering::Relaxed),
+        cpu,
+        verified,
+    };
+    report(&outcome);
+    println!("{} {}", outcome.total_secs, outcome.peak_kib);
+    Ok(ExitCode::SUCCESS)
+}
 
-    // Verification, after the measurement: through the client, then the simulator's state.
-    let mut verified = Vec::new();
-    let mut problems = Vec::new();
-    let repo = Repo::model(&repo_id)?;
-    let entries: Vec<_> = rt.block_on(
-        hub.list_repo_tree(&repo, "main", "")
-            .recursive(true)
-            .items()
-            .try_collect(),
-    )?;
+/// After the measurement, through the client: the tree has exactly the files, each small
+/// file's git blob id matches its content, the large one is in LFS with the local sha256.
+async fn verify_listing(
+    hub: &Hub,
+    repo: &Repo,
+    case: &Case,
+    large_sha256: &str,
+) -> AnyResult<String> {
+    let entries: Vec<_> = hub
+        .list_repo_tree(repo, "main", "")
+        .recursive(true)
+        .items()
+        .try_collect()
+        .await?;
     let files: Vec<_> = entries
         .iter()
         .filter(|e| e.type_ == TreeEntryType::File && e.path != ".gitattributes")
         .collect();
+    let mut problems = Vec::new();
     if files.len() != case.files() {
         problems.push(format!(
             "the tree lists {} files, expected {}",
@@ -653,7 +701,7 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
         if entry.path == LARGE_NAME {
             let size = entry.size.map(|s| s as u64);
             let lfs_oid = entry.lfs.as_ref().map(|l| l.oid.as_str());
-            if size != Some(case.large_size) || lfs_oid != Some(large_sha256.as_str()) {
+            if size != Some(case.large_size) || lfs_oid != Some(large_sha256) {
                 problems.push(format!("{LARGE_NAME}: size {size:?}, LFS oid {lfs_oid:?}"));
             }
             continue;
@@ -675,39 +723,6 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
             problems.push(format!("{}: wrong blob id or stored in LFS", entry.path));
         }
     }
-    verified.push(format!(
-        "client tree listing: {} files ({} entries with folders and .gitattributes); {small_ok} \
-         small files with the expected git blob id, the large one in LFS with the local sha256",
-        thousands(files.len() as f64),
-        thousands(entries.len() as f64)
-    ));
-    let answer = server.verify(&repo_id)?;
-    let field = |name: &str| {
-        answer
-            .split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-            .unwrap_or("")
-            .to_owned()
-    };
-    // The simulator's repository also holds its initial `.gitattributes`.
-    let server_files: usize = field("files").parse().unwrap_or(0);
-    if server_files != case.files() + 1
-        || field("lfs") != "1"
-        || field("large") != LARGE_NAME
-        || field("large_oid") != large_sha256
-        || field("large_sha256") != large_sha256
-    {
-        problems.push(format!("the simulator holds: {answer}"));
-    }
-    verified.push(format!(
-        "simulator: {} files (+ .gitattributes), 1 LFS object whose content hashes to the local \
-         sha256 {}…",
-        thousands(server_files.saturating_sub(1) as f64),
-        &large_sha256[..12]
-    ));
-    let server_peak_kib = server.peak_rss_kib();
-    drop(server);
-    drop(dir);
     if !problems.is_empty() {
         return Err(format!(
             "case ({}) verification failed: {}",
@@ -716,28 +731,17 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case, base: &Path) -> AnyResult
         )
         .into());
     }
-
-    Ok(Outcome {
-        case: case.clone(),
-        generate_secs,
-        baseline_kib,
-        peak_kib,
-        hwm_reset,
-        total_secs: ended.duration_since(started).as_secs_f64(),
-        stages,
-        hashed: recorder.hashed.load(Ordering::Relaxed),
-        uploaded: recorder.uploaded.load(Ordering::Relaxed),
-        body: recorder.body.load(Ordering::Relaxed),
-        body_len: recorder.body_len.load(Ordering::Relaxed),
-        server_peak_kib,
-        verified,
-    })
+    Ok(format!(
+        "client tree listing: {} files ({} entries with folders and .gitattributes); {small_ok} \
+         small files with the expected git blob id, the large one in LFS with the local sha256",
+        thousands(files.len() as f64),
+        thousands(entries.len() as f64)
+    ))
 }
 
 fn report(o: &Outcome) {
     let c = &o.case;
-    println!();
-    println!("case ({}): {}", c.name, c.describe());
+    println!("  ours: {}", c.describe());
     println!(
         "  wall time (push)        {:.2} s  ({} of content: {})",
         o.total_secs,
@@ -758,18 +762,13 @@ fn report(o: &Outcome) {
         },
         mib(o.peak_kib.saturating_sub(o.baseline_kib))
     );
-    if c.targeted {
-        let verdict = if o.peak_kib < TARGET_PEAK_KIB {
-            "met"
-        } else {
-            "MISSED"
-        };
+    if let Some((user, sys)) = o.cpu {
         println!(
-            "  target                  < {}: {verdict}",
-            mib(TARGET_PEAK_KIB)
+            "  client CPU during push  {:.2} s ({user:.2} s user, {sys:.2} s system)",
+            user + sys
         );
     }
-    println!("  per phase               wall time    work               peak VmRSS sampled");
+    println!("  from each phase's start to the next's   work               peak VmRSS sampled");
     for (name, secs, peak) in &o.stages {
         let work = match *name {
             "hashing" => format!("{} {}", human(o.hashed), rate(o.hashed, *secs)),
@@ -789,37 +788,151 @@ fn report(o: &Outcome) {
             o.body_len, o.body
         );
     }
-    println!(
-        "  simulator child peak    {}  (its own process, not counted above)",
-        o.server_peak_kib.map(mib).unwrap_or_else(|| "?".into())
-    );
-    println!(
-        "  files generated in      {:.1} s (not timed above)",
-        o.generate_secs
-    );
-    for v in &o.verified {
-        println!("  verified: {v}");
-    }
+    println!("  verified: {}", o.verified);
 }
 
 fn smoke_run() -> bool {
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not: a smoke run then. A case
-    // process is told by its parent.
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: a smoke run then. A
+    // child process is told by its parent.
     match std::env::var(SMOKE_ENV) {
         Ok(v) => v == "1",
         Err(_) => !std::env::args().any(|a| a == "--bench"),
     }
 }
 
-/// The top process: runs each case in a fresh client process (so one case's allocations do
-/// not linger in the next one's baseline), echoes its report and sums up.
+// ------------------------------------------------------------------ the driver
+
+/// One client's result for one case: `(seconds, peak KiB)`, or why it could not do it.
+type Measure = Result<(f64, u64), String>;
+
+/// The clients measured.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Client {
+    Ours,
+    Python,
+    HfHub,
+}
+
+impl Client {
+    fn name(self) -> &'static str {
+        match self {
+            Client::Ours => "hf-hub-api",
+            Client::Python => "huggingface_hub",
+            Client::HfHub => "hf-hub 1.0",
+        }
+    }
+}
+
+/// What the simulator holds after a client's commit, checked: every file, the large one in
+/// LFS with the local sha256, its stored content hashing to it.
+fn check_server(answer: &str, case: &Case, large_sha256: &str) -> Result<(), String> {
+    let field = |name: &str| {
+        answer
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("")
+            .to_owned()
+    };
+    // The simulator's repository also holds its initial `.gitattributes`.
+    let server_files: usize = field("files").parse().unwrap_or(0);
+    if server_files != case.files() + 1
+        || field("lfs") != "1"
+        || field("large") != LARGE_NAME
+        || field("large_oid") != large_sha256
+        || field("large_sha256") != large_sha256
+    {
+        return Err(format!("the simulator holds: {answer}"));
+    }
+    Ok(())
+}
+
+/// One run of `client` on `case` against a fresh simulator.
+fn run_once(
+    client: Client,
+    command: &dyn Fn(&str, &str) -> Command,
+    case: &Case,
+    large_sha256: &str,
+) -> AnyResult<Measure> {
+    let mut server = ChildServer::spawn()?;
+    let out = command(&server.endpoint, &server.token)
+        .stdin(Stdio::null())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default().trim().to_owned();
+    if client == Client::Ours {
+        // Our client's report, without its last (machine-readable) line.
+        let lines: Vec<&str> = text.lines().collect();
+        for line in &lines[..lines.len().saturating_sub(1)] {
+            println!("{line}");
+        }
+    }
+    if let Some(reason) = last.strip_prefix("failed ") {
+        return Ok(Err(reason.to_owned()));
+    }
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed ({}):\n{text}\n{}",
+            client.name(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let mut it = last.split_whitespace();
+    let secs: f64 = it.next().ok_or("no time")?.parse()?;
+    let kib: u64 = it.next().ok_or("no peak")?.parse()?;
+    let answer = server.verify()?;
+    if let Err(e) = check_server(&answer, case, large_sha256) {
+        if client == Client::Ours {
+            return Err(format!("{}, case ({}): {e}", client.name(), case.name).into());
+        }
+        // Another client that did not store what it was given: not a comparable run.
+        return Ok(Err(format!("its call returned after {secs:.2} s, but {e}")));
+    }
+    if client == Client::Ours {
+        println!(
+            "  simulator child peak    {}  (its own process, not counted above)",
+            server.peak_rss_kib().map(mib).unwrap_or_else(|| "?".into())
+        );
+    }
+    if let Some((user, sys)) = cpu_secs(&server.child.id().to_string()) {
+        println!(
+            "  ({}) simulator CPU for {}: {:.2} s ({user:.2} s user, {sys:.2} s system, its whole life)",
+            case.name,
+            client.name(),
+            user + sys
+        );
+    }
+    Ok(Ok((secs, kib)))
+}
+
+/// The top process: generates each case's files once, runs every client on them (each run
+/// against a fresh simulator), and sums up with ratios.
 fn run() -> AnyResult<ExitCode> {
     let smoke = smoke_run();
     let cases = cases(smoke)?;
-    let enforce = std::env::var("BENCH_ENFORCE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let flag = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0");
+    let enforce = flag("BENCH_ENFORCE");
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var("BENCH_PYTHON_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| manifest.join("target/interop-venv/bin/python"));
+    let hf_hub = flag("BENCH_HF_HUB").then(|| hf_hub_crate::build(&manifest));
+    let mut clients = vec![Client::Ours];
+    if flag("BENCH_PYTHON") {
+        clients.push(Client::Python);
+    }
+    if hf_hub.is_some() {
+        clients.push(Client::HfHub);
+    }
     println!(
-        "commit bench{}: each case in a fresh client process (tokio multi-thread runtime, {} \
-         cores), the simulator in a child process of it",
+        "commit bench{}: each client run in its own process against a fresh simulator in \
+         another ({} cores shared by all), {runs} run(s) each, the fastest reported",
         if smoke { " (smoke run)" } else { "" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
@@ -830,68 +943,158 @@ fn run() -> AnyResult<ExitCode> {
         human(PART_SIZE),
         human(MAX_BODY as u64)
     );
-    let mut rows = Vec::new();
+    let exe = std::env::current_exe()?;
+    let base = std::env::var_os("BENCH_TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_base);
+    let mut rows: Vec<(Case, Client, Measure)> = Vec::new();
     for case in &cases {
+        std::fs::create_dir_all(&base)?;
+        let need = case.total_bytes() + 4096 * case.files() as u64 + 512 * MIB;
+        if let Some(free) = free_bytes(&base)
+            && free < need
+        {
+            return Err(format!(
+                "{} has {} free, the case needs about {}",
+                base.display(),
+                human(free),
+                human(need)
+            )
+            .into());
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("case-{}-", case.name))
+            .tempdir_in(&base)?;
         println!();
-        let mut child = Command::new(std::env::current_exe()?)
-            .env(ROLE_ENV, "case")
-            .env("BENCH_CASES", case.name)
-            .env(SMOKE_ENV, if smoke { "1" } else { "0" })
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let out = child
-            .stdout
-            .take()
-            .ok_or("the case process has no stdout")?;
-        for line in BufReader::new(out).lines() {
-            let line = line?;
-            match line.strip_prefix(SUMMARY_PREFIX) {
-                Some(row) => rows.push(row.to_owned()),
-                None => println!("{line}"),
+        println!(
+            "case ({}): {}, files in {}",
+            case.name,
+            case.describe(),
+            dir.path().display()
+        );
+        let t = Instant::now();
+        let large_sha256 = generate(case, dir.path())?;
+        println!(
+            "  generated {} files ({}) in {:.1} s (not timed)",
+            thousands(case.files() as f64),
+            human(case.total_bytes()),
+            t.elapsed().as_secs_f64()
+        );
+        let folder = dir.path().to_owned();
+        for &client in &clients {
+            let command = |endpoint: &str, token: &str| -> Command {
+                match client {
+                    Client::Ours => {
+                        let mut c = Command::new(&exe);
+                        c.env(ROLE_ENV, "client")
+                            .env("BENCH_CASES", case.name)
+                            .env(SMOKE_ENV, if smoke { "1" } else { "0" })
+                            .args([endpoint, token])
+                            .arg(&folder)
+                            .arg(&large_sha256);
+                        c
+                    }
+                    Client::Python => {
+                        let mut c = Command::new(&python);
+                        c.arg(manifest.join("benches/python_commit.py"))
+                            .args([endpoint, token, &repo_id()])
+                            .arg(&folder)
+                            .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                            .env("HF_HUB_DISABLE_TELEMETRY", "1")
+                            .env("HF_HUB_DISABLE_XET", "1");
+                        c
+                    }
+                    Client::HfHub => {
+                        let mut c = Command::new(hf_hub.as_deref().unwrap_or(Path::new("")));
+                        c.args(["upload", endpoint, token, &repo_id()]).arg(&folder);
+                        c
+                    }
+                }
+            };
+            let mut best: Option<Measure> = None;
+            for _ in 0..runs {
+                let m = run_once(client, &command, case, &large_sha256)?;
+                best = Some(match (best, m) {
+                    (Some(Ok(b)), Ok(m)) => Ok(if m.0 < b.0 { m } else { b }),
+                    (Some(Ok(b)), Err(_)) | (_, Ok(b)) => Ok(b),
+                    (_, Err(e)) => Err(e),
+                });
             }
+            let best = best.unwrap_or_else(|| Err("no run".into()));
+            match &best {
+                Ok((secs, kib)) => println!(
+                    "  ({}) {:<16} {secs:>7.2} s  peak {}",
+                    case.name,
+                    client.name(),
+                    mib(*kib)
+                ),
+                Err(reason) => println!("  ({}) {:<16} n/a: {reason}", case.name, client.name()),
+            }
+            rows.push((case.clone(), client, best));
         }
-        let status = child.wait()?;
-        if !status.success() {
-            return Err(format!("case ({}) failed: {status}", case.name).into());
-        }
+        drop(dir);
     }
-    if let Ok(base) = std::env::var("BENCH_TMPDIR").map(PathBuf::from) {
-        let _ = std::fs::remove_dir(base);
-    } else {
-        let _ = std::fs::remove_dir(default_base());
-    }
+    let _ = std::fs::remove_dir(&base);
 
     println!();
-    println!("summary");
-    println!(
-        "  {:<6} {:>12} {:>14} {:>12} {:>10} {:>12}",
-        "case", "baseline", "peak (VmHWM)", "growth", "wall", "throughput"
-    );
-    let mut missed = false;
-    for row in &rows {
-        let f: Vec<&str> = row.split_whitespace().collect();
-        let [name, baseline, peak, secs, bytes, targeted] = f[..] else {
-            return Err(format!("bad summary line {row:?}").into());
+    println!("summary (time of the one call, peak RSS of its process; ratio = theirs / ours)");
+    let mut missed = Vec::new();
+    for case in &cases {
+        let ours = rows
+            .iter()
+            .find(|(c, w, _)| c.name == case.name && *w == Client::Ours)
+            .and_then(|(_, _, m)| m.as_ref().ok().copied());
+        for (c, client, m) in rows.iter().filter(|(c, _, _)| c.name == case.name) {
+            let line = match (m, ours) {
+                (Ok((secs, kib)), Some((our_secs, our_kib))) if *client != Client::Ours => {
+                    format!(
+                        "{secs:>7.2} s {:>10}   {:>5.2}x time {:>5.2}x memory",
+                        mib(*kib),
+                        secs / our_secs,
+                        *kib as f64 / our_kib as f64
+                    )
+                }
+                (Ok((secs, kib)), _) => format!("{secs:>7.2} s {:>10}", mib(*kib)),
+                (Err(reason), _) => format!("n/a: {reason}"),
+            };
+            println!("  ({}) {:<16} {line}", c.name, client.name());
+        }
+        let Some((our_secs, our_kib)) = ours else {
+            continue;
         };
-        let (baseline, peak): (u64, u64) = (baseline.parse()?, peak.parse()?);
-        let (secs, bytes): (f64, u64) = (secs.parse()?, bytes.parse()?);
-        println!(
-            "  ({name})    {:>12} {:>14} {:>12} {:>8.2} s {:>12}",
-            mib(baseline),
-            mib(peak),
-            mib(peak.saturating_sub(baseline)),
-            secs,
-            rate(bytes, secs)
-        );
-        missed |= targeted == "1" && peak >= TARGET_PEAK_KIB;
+        if case.targeted && !smoke {
+            if our_kib >= TARGET_PEAK_KIB {
+                missed.push(format!(
+                    "({}) peak {} ≥ {}",
+                    case.name,
+                    mib(our_kib),
+                    mib(TARGET_PEAK_KIB)
+                ));
+            }
+            if our_secs > TARGET_A_SECS {
+                missed.push(format!(
+                    "({}) {our_secs:.2} s > {TARGET_A_SECS} s",
+                    case.name
+                ));
+            }
+        }
+        if case.name == "b"
+            && !smoke
+            && let Some((_, _, Ok((py_secs, _)))) = rows
+                .iter()
+                .find(|(c, w, _)| c.name == "b" && *w == Client::Python)
+            && py_secs / our_secs < TARGET_B_RATIO
+        {
+            missed.push(format!(
+                "(b) {:.2}x the official client, under {TARGET_B_RATIO}x",
+                py_secs / our_secs
+            ));
+        }
     }
-    if missed {
-        println!(
-            "  case (a) is above the {} peak RSS target",
-            mib(TARGET_PEAK_KIB)
-        );
+    if missed.is_empty() {
+        println!("targets: every one measured is met");
+    } else {
+        println!("targets missed: {}", missed.join("; "));
         if enforce {
             return Ok(ExitCode::FAILURE);
         }
@@ -901,35 +1104,4 @@ fn run() -> AnyResult<ExitCode> {
 
 fn default_base() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-commit"))
-}
-
-/// A case process: the client, measured.
-fn run_one() -> AnyResult<ExitCode> {
-    let start_kib = rss();
-    let cases = cases(smoke_run())?;
-    let base = std::env::var_os("BENCH_TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(default_base);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    println!(
-        "client process {}: VmRSS at start {}",
-        std::process::id(),
-        mib(start_kib)
-    );
-    for case in &cases {
-        let outcome = run_case(&rt, case, &base)?;
-        report(&outcome);
-        println!(
-            "{SUMMARY_PREFIX}{} {} {} {} {} {}",
-            case.name,
-            outcome.baseline_kib,
-            outcome.peak_kib,
-            outcome.total_secs,
-            case.total_bytes(),
-            u8::from(case.targeted)
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }

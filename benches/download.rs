@@ -6,6 +6,10 @@
 //! Roles (`HF_BENCH_ROLE`): unset = the driver; `server` = the simulator in its own process;
 //! `client` = our client in a fresh process (so its peak RSS is its own).
 
+#[path = "support/cpu.rs"]
+mod cpu;
+#[path = "support/hf_hub_crate.rs"]
+mod hf_hub_crate;
 #[path = "support/procfs.rs"]
 mod procfs;
 
@@ -103,6 +107,7 @@ fn client() {
         .expect("runtime");
     eprintln!("client baseline RSS {}", procfs::mib(procfs::rss()));
     procfs::reset_hwm();
+    let cpu_before = cpu::cpu_secs("self");
     let started = Instant::now();
     rt.block_on(async {
         let hub = hf_hub_api::Hub::builder()
@@ -118,7 +123,16 @@ fn client() {
             hub.download(&repo, BIG).send().await.expect("download");
         }
     });
-    println!("{} {}", started.elapsed().as_secs_f64(), procfs::hwm());
+    let elapsed = started.elapsed().as_secs_f64();
+    if let (Some((u1, s1)), Some((u0, s0))) = (cpu::cpu_secs("self"), cpu_before) {
+        eprintln!(
+            "client CPU during the call {:.2} s ({:.2} s user, {:.2} s system)",
+            u1 - u0 + s1 - s0,
+            u1 - u0,
+            s1 - s0
+        );
+    }
+    println!("{elapsed} {}", procfs::hwm());
 }
 
 /// One measured run: wall seconds and peak RSS in KiB.
@@ -197,7 +211,7 @@ fn drive() {
         .unwrap_or_else(|_| manifest.join("target/interop-venv/bin/python"));
     let with_python = std::env::var("BENCH_PYTHON").as_deref() == Ok("1");
     let with_hf_hub = std::env::var("BENCH_HF_HUB").as_deref() == Ok("1");
-    let hf_hub = with_hf_hub.then(|| build_hf_hub(&manifest));
+    let hf_hub = with_hf_hub.then(|| hf_hub_crate::build(&manifest));
     let runs: usize = std::env::var("BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -269,63 +283,3 @@ fn drive() {
         }
     }
 }
-
-/// The throwaway measurement crate using `hf-hub` 1.0, built in release under target/.
-fn build_hf_hub(manifest: &Path) -> PathBuf {
-    let dir = manifest.join("target/bench-hf-hub");
-    std::fs::create_dir_all(dir.join("src")).expect("dir");
-    std::fs::write(dir.join("Cargo.toml"), HF_HUB_TOML).expect("toml");
-    std::fs::write(dir.join("src/main.rs"), HF_HUB_MAIN).expect("main");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", dir.join("target"))
-        .status()
-        .expect("cargo");
-    assert!(
-        status.success(),
-        "building the hf-hub measurement crate failed"
-    );
-    dir.join("target/release/hf-hub-bench")
-}
-
-const HF_HUB_TOML: &str = r#"[package]
-name = "hf-hub-bench"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-[workspace]
-
-[dependencies]
-hf-hub = "=1.0.0"
-tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
-"#;
-
-const HF_HUB_MAIN: &str = r#"
-// hf-hub-bench CASE ENDPOINT TOKEN REPO FILE CACHE: prints `seconds peak_kib`.
-fn hwm() -> u64 {
-    std::fs::read_to_string("/proc/self/status").ok().and_then(|t| {
-        t.lines().find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-    }).unwrap_or(0)
-}
-
-#[tokio::main]
-async fn main() {
-    let a: Vec<String> = std::env::args().collect();
-    let (case, endpoint, token, repo, file, cache) = (&a[1], &a[2], &a[3], &a[4], &a[5], &a[6]);
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let started = std::time::Instant::now();
-    let client = hf_hub::HFClient::builder()
-        .endpoint(endpoint.as_str()).token(token.as_str()).cache_dir(cache).build().unwrap();
-    let (owner, name) = repo.split_once('/').unwrap();
-    let repo = client.model(owner, name);
-    if case == "snapshot" {
-        repo.snapshot_download().send().await.unwrap();
-    } else {
-        repo.download_file().filename(file.clone()).send().await.unwrap();
-    }
-    println!("{} {}", started.elapsed().as_secs_f64(), hwm());
-}
-"#;

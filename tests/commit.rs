@@ -353,13 +353,22 @@ async fn preupload_is_chunked_at_256_files() {
         .unwrap();
 
     preupload.assert_calls_async(2).await;
-    let sent = bodies.json();
+    // The calls may be in flight together: in any order, each holds a run of the files.
+    let mut sent = bodies.json();
+    sent.sort_by_key(|b| {
+        b["files"][0]["path"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    });
     let sizes: Vec<usize> = sent
         .iter()
         .map(|b| b["files"].as_array().unwrap().len())
         .collect();
     assert_eq!(sizes, [256, 44]);
     assert_eq!(sent[0]["files"][0]["path"], "data/f000.txt");
+    assert_eq!(sent[0]["files"][255]["path"], "data/f255.txt");
+    assert_eq!(sent[1]["files"][0]["path"], "data/f256.txt");
     assert_eq!(sent[1]["files"][43]["path"], "data/f299.txt");
     commit.assert_calls_async(1).await;
     let body = String::from_utf8(commit_bodies.all().remove(0)).unwrap();

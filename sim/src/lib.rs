@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+mod assembly;
 mod config;
 mod fault;
 mod handle;

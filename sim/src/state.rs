@@ -294,7 +294,10 @@ pub(crate) struct CommitOutcome {
 pub(crate) struct Multipart {
     pub(crate) size: u64,
     pub(crate) chunk_size: u64,
-    pub(crate) parts: BTreeMap<u32, (String, Bytes)>,
+    /// The `ETag` answered for each part received (the latest upload of it).
+    pub(crate) parts: BTreeMap<u32, String>,
+    /// The object, put together and hashed as the parts arrive.
+    pub(crate) assembly: Arc<crate::assembly::Assembly>,
 }
 
 /// What a listing of repositories filters and sorts by.

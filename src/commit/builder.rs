@@ -28,13 +28,16 @@
 //!    [`Error::Io`] for an unreadable folder) and nothing is sent.
 //! 2. For an `upload_folder` with delete patterns: the remote tree under its folder is listed
 //!    (Link-paginated) to find the files to delete.
-//! 3. **Hashing**: every added file is read once (at most
-//!    [`hash_parallelism`](CommitBuilder::hash_parallelism) at a time) for its size, sha256, git
-//!    blob id and preupload sample. A file whose size changes while it is read is an error.
+//! 3. **Hashing**: every added file is read once for its size, sha256, git blob id (under
+//!    10 MB: larger files go to LFS) and preupload sample. Files of 1 MiB or more are hashed from
+//!    the start, at most [`hash_parallelism`](CommitBuilder::hash_parallelism) at a time; smaller
+//!    ones in batches on the blocking pool. A file whose size changes while it is read is an
+//!    error.
 //! 4. **Preupload**, in calls of at most [`MAX_PREUPLOAD_FILES`] files (with `create_pr` when
-//!    opening a pull request). Files the Hub says to ignore (`shouldIgnore`) and files whose remote
-//!    content is already the same (the answer's `oid` equals the local sha256 or git blob id) are
-//!    left out of the commit.
+//!    opening a pull request), a few at a time, overlapping the hashing: a call needs only its
+//!    files' sizes and samples. Files the Hub says to ignore (`shouldIgnore`) and files whose
+//!    remote content is already the same (the answer's `oid` equals the local sha256 or git blob
+//!    id) are left out of the commit.
 //! 5. **Copies and moves**: the sources are looked up with `paths-info`. An LFS source becomes an
 //!    `lfsFile` line carrying its sha256 (nothing is uploaded or downloaded). A regular source's
 //!    content is streamed from the Hub's `resolve` endpoint while the commit body is sent (it is
@@ -81,7 +84,10 @@ use serde::Deserialize;
 use url::Url;
 
 use super::folder::{PathFilter, collect_folder_files, files_to_delete};
-use super::hash::{FileHashes, hash_source_with_progress};
+use super::hash::{
+    BatchDone, Cancel, FileHashes, SMALL_CONTENT, git_blob_id, hash_small_batch,
+    hash_source_with_progress, size_and_sample,
+};
 use super::lfs::{
     LFS_CONTENT_TYPE, MAX_OBJECTS_PER_BATCH, Storage, UploadOutcome, UploadSettings, upload_object,
     upload_request,
@@ -485,12 +491,9 @@ impl CommitBuilder {
         // 2. Remote deletes of upload_folder.
         let ops = self.resolve_remote_deletes(slots, ops).await?;
 
-        // 3. Hashing.
-        let adds = self.hash_adds(&ops, &reporter).await?;
-
-        // 4. Preupload.
+        // 3-4. Hashing and preupload, overlapped.
         let mut plan = Plan::new(ops.len());
-        self.preupload(&ops, adds, &mut plan, &reporter).await?;
+        self.hash_and_preupload(&ops, &mut plan, &reporter).await?;
 
         // 5. Copies and moves.
         self.resolve_copies(&ops, &mut plan).await?;
@@ -678,88 +681,82 @@ impl CommitBuilder {
         }
     }
 
-    async fn hash_adds(&self, ops: &[CommitOperation], reporter: &Reporter) -> Result<Vec<Added>> {
-        let mut pending = Vec::new();
-        let mut total = 0u64;
-        for (index, op) in ops.iter().enumerate() {
-            if let CommitOperation::Add {
-                path_in_repo,
-                source,
-            } = op
-            {
-                let size = match source {
-                    AddSource::File(p) => std::fs::metadata(p).map(|m| m.len()).ok(),
-                    other => other.known_size(),
-                };
-                total += size.unwrap_or(0);
-                pending.push((index, Arc::<str>::from(path_in_repo.as_str()), source, size));
-            }
-        }
-        if pending.is_empty() {
-            return Ok(Vec::new());
-        }
-        reporter.phase(Phase::Hashing, pending.len(), total);
-        futures::stream::iter(pending.into_iter().map(|(index, path, source, size)| {
-            let callback = reporter.bytes_callback(Phase::Hashing, &path, size);
-            async move {
-                let hashes = hash_source_with_progress(source, callback).await?;
-                reporter.file_done(Phase::Hashing, &path, hashes.size);
-                Ok::<_, Error>(Added {
-                    index,
-                    path,
-                    source: source.clone(),
-                    hashes,
-                })
-            }
-        }))
-        .buffered(self.hash_parallelism)
-        .try_collect()
-        .await
-    }
-
-    async fn preupload(
+    /// Hashes every added file and asks the Hub, in preupload calls, which go to LFS and which
+    /// are unchanged; fills `plan` with their lines and the LFS objects to upload.
+    ///
+    /// Three things overlap: large contents are hashed ([`hash_parallelism`](Self::hash_parallelism)
+    /// at a time) from the start; small files are hashed in batches, one preupload call's worth
+    /// at a time; and the preupload calls (which need only sizes and samples) are sent
+    /// ([`PREUPLOAD_CONCURRENCY`] at a time) as soon as their files are read, without waiting
+    /// for the large ones' hashes. The decisions that need a hash wait for it at the end.
+    async fn hash_and_preupload(
         &self,
         ops: &[CommitOperation],
-        adds: Vec<Added>,
         plan: &mut Plan,
         reporter: &Reporter,
     ) -> Result<()> {
+        let adds: Vec<Added> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(index, op)| match op {
+                CommitOperation::Add {
+                    path_in_repo,
+                    source,
+                } => Some(Added {
+                    index,
+                    path: Arc::from(path_in_repo.as_str()),
+                    source: source.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
         if adds.is_empty() {
             return Ok(());
         }
-        reporter.phase(
-            Phase::Preupload,
-            adds.len(),
-            adds.iter().map(|a| a.hashes.size).sum(),
-        );
-        let create_pr = self.create_pr.then_some(true);
-        let mut lfs_by_oid: HashSet<String> = HashSet::new();
-        for chunk in adds.chunks(MAX_PREUPLOAD_FILES) {
-            let body = types::PreuploadBody::new(
-                chunk
-                    .iter()
-                    .map(|a| {
-                        types::PreuploadBodyFile::new(
-                            &*a.path,
-                            a.hashes.sample.clone(),
-                            i64::try_from(a.hashes.size).unwrap_or(i64::MAX),
-                        )
-                    })
-                    .collect(),
-            );
-            let mut request = self.hub.preupload(&self.repo, &self.revision, body);
-            if let Some(on) = create_pr {
-                request = request.create_pr(on);
+        let sizes = known_sizes(&adds).await;
+        let total: u64 = sizes.iter().flatten().sum();
+        reporter.phase(Phase::Hashing, adds.len(), total);
+        let stop = StopOnDrop::default();
+        let large: Vec<usize> = (0..adds.len())
+            .filter(|&i| is_large(&adds[i].source, sizes[i]))
+            .collect();
+        let large_hashes = futures::stream::iter(large.iter().map(|&i| {
+            let added = &adds[i];
+            let callback = reporter.bytes_callback(Phase::Hashing, &added.path, sizes[i]);
+            let cancel = stop.flag();
+            async move {
+                let hashes = hash_source_with_progress(&added.source, callback, cancel).await?;
+                reporter.file_done(Phase::Hashing, &added.path, hashes.size);
+                Ok::<_, Error>(hashes)
             }
-            let answer = request.await.map_err(|e| {
-                with_context(
-                    e,
-                    &format!(
-                        "preupload of {} (nothing was committed)",
-                        name_files(chunk.iter().map(|a| &*a.path))
-                    ),
-                )
-            })?;
+        }))
+        .buffered(self.hash_parallelism)
+        .try_collect::<Vec<FileHashes>>();
+        let preuploads = async {
+            reporter.phase(Phase::Preupload, adds.len(), total);
+            futures::stream::iter(
+                adds.chunks(MAX_PREUPLOAD_FILES)
+                    .zip(sizes.chunks(MAX_PREUPLOAD_FILES))
+                    .map(|(chunk, sizes)| async {
+                        let mut heads = read_heads(chunk, sizes, &stop, reporter).await?;
+                        let answer = self.preupload_call(chunk, &heads).await?;
+                        // Sent: the samples are not needed any more (10,000 of them are 7 MB).
+                        heads.iter_mut().for_each(|h| h.sample = String::new());
+                        Ok::<_, Error>((heads, answer))
+                    }),
+            )
+            .buffered(PREUPLOAD_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await
+        };
+        let (large_hashes, answers) = futures::try_join!(large_hashes, preuploads)?;
+        let mut large_hashes: HashMap<usize, FileHashes> =
+            large.into_iter().zip(large_hashes).collect();
+
+        let mut lfs_by_oid: HashSet<String> = HashSet::new();
+        for (c, (heads, answer)) in answers.into_iter().enumerate() {
+            let first = c * MAX_PREUPLOAD_FILES;
+            let chunk = &adds[first..(first + MAX_PREUPLOAD_FILES).min(adds.len())];
             // The Hub has answered without `commitOid`: the head is then unknown, which only
             // matters to a no-op commit's report.
             if plan.head.is_none()
@@ -769,7 +766,29 @@ impl CommitBuilder {
             }
             let by_path: HashMap<&str, &types::PreuploadFile> =
                 answer.files.iter().map(|f| (f.path.as_str(), f)).collect();
-            for added in chunk {
+            for (offset, (added, head)) in chunk.iter().zip(heads).enumerate() {
+                let mut hashes = match head.hashes {
+                    Some(h) => h,
+                    None => large_hashes.remove(&(first + offset)).ok_or_else(|| {
+                        Error::io(
+                            format!("hashing {}", added.source.describe()),
+                            io::Error::other("no hash was computed"),
+                        )
+                    })?,
+                };
+                if hashes.size != head.size {
+                    return Err(Error::io(
+                        format!("hashing {}", added.source.describe()),
+                        io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "the file changed size while being read: {} bytes announced to \
+                                 the preupload, {} hashed",
+                                head.size, hashes.size
+                            ),
+                        ),
+                    ));
+                }
                 let Some(remote) = by_path.get(&*added.path) else {
                     return Err(Error::Decode {
                         path: "files".to_owned(),
@@ -784,9 +803,14 @@ impl CommitBuilder {
                     tracing::debug!(path = %added.path, "the Hub ignores this file (.gitignore)");
                     continue;
                 }
-                let lfs = remote.upload_mode == types::PreuploadFileUploadMode::Lfs
-                    && added.hashes.size > 0;
-                if added.hashes.matches_remote_oid(lfs, remote.oid.as_deref()) {
+                let lfs =
+                    remote.upload_mode == types::PreuploadFileUploadMode::Lfs && hashes.size > 0;
+                if !lfs && remote.oid.is_some() && hashes.git_blob_id.is_none() {
+                    // A large file the Hub wants as a regular one, already in the repository:
+                    // its git blob id tells whether it changed.
+                    hashes.git_blob_id = Some(git_blob_id(&added.source, hashes.size).await?);
+                }
+                if hashes.matches_remote_oid(lfs, remote.oid.as_deref()) {
                     tracing::debug!(path = %added.path, "unchanged: left out of the commit");
                     continue;
                 }
@@ -794,20 +818,54 @@ impl CommitBuilder {
                 plan.lines[added.index] = Some(CommitLine::for_add(
                     added.path.to_string(),
                     added.source.clone(),
-                    &added.hashes,
+                    &hashes,
                     lfs,
                 ));
-                if lfs && lfs_by_oid.insert(added.hashes.sha256.clone()) {
+                if lfs && lfs_by_oid.insert(hashes.sha256.clone()) {
                     plan.lfs.push(LfsUpload {
                         path: added.path.clone(),
                         source: added.source.clone(),
-                        oid: added.hashes.sha256.clone(),
-                        size: added.hashes.size,
+                        oid: hashes.sha256.clone(),
+                        size: hashes.size,
                     });
                 }
             }
         }
         Ok(())
+    }
+
+    /// One preupload call for `chunk` (at most [`MAX_PREUPLOAD_FILES`] files).
+    async fn preupload_call(
+        &self,
+        chunk: &[Added],
+        heads: &[Head],
+    ) -> Result<types::PreuploadResponse> {
+        let body = types::PreuploadBody::new(
+            chunk
+                .iter()
+                .zip(heads)
+                .map(|(a, h)| {
+                    types::PreuploadBodyFile::new(
+                        &*a.path,
+                        h.sample.clone(),
+                        i64::try_from(h.size).unwrap_or(i64::MAX),
+                    )
+                })
+                .collect(),
+        );
+        let mut request = self.hub.preupload(&self.repo, &self.revision, body);
+        if self.create_pr {
+            request = request.create_pr(true);
+        }
+        request.await.map_err(|e| {
+            with_context(
+                e,
+                &format!(
+                    "preupload of {} (nothing was committed)",
+                    name_files(chunk.iter().map(|a| &*a.path))
+                ),
+            )
+        })
     }
 
     /// Looks up the sources of copies and moves and makes their lines.
@@ -1187,12 +1245,133 @@ impl CommitBuilder {
     }
 }
 
-/// An added file once hashed.
+/// How many preupload calls are in flight at once.
+const PREUPLOAD_CONCURRENCY: usize = 4;
+
+/// How many small files one blocking task hashes.
+const SMALL_BATCH: usize = 64;
+
+/// An added file.
 struct Added {
     index: usize,
     path: Arc<str>,
     source: AddSource,
-    hashes: FileHashes,
+}
+
+/// One file of a preupload call: its size and sample (emptied once the call is sent), and its
+/// hashes when they are known already (small content, hashed whole while reading the sample;
+/// their own `sample` is moved here).
+struct Head {
+    size: u64,
+    sample: String,
+    hashes: Option<FileHashes>,
+}
+
+/// Sets its flag when dropped: stops the hashing passes of a push that failed or was dropped.
+#[derive(Default)]
+struct StopOnDrop(Cancel);
+
+impl StopOnDrop {
+    fn flag(&self) -> Cancel {
+        self.0.clone()
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The sizes known before hashing: files are looked at in one blocking task (`None` for one
+/// that cannot be: its hashing reports why), bytes and readers say theirs.
+async fn known_sizes(adds: &[Added]) -> Vec<Option<u64>> {
+    let files: Vec<Option<PathBuf>> = adds
+        .iter()
+        .map(|a| match &a.source {
+            AddSource::File(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let stat = tokio::task::spawn_blocking(move || {
+        files
+            .iter()
+            .map(|p| {
+                p.as_ref()
+                    .and_then(|p| std::fs::metadata(p).ok().map(|m| m.len()))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    adds.iter()
+        .enumerate()
+        .map(|(i, a)| match &a.source {
+            AddSource::File(_) => stat.get(i).copied().flatten(),
+            other => other.known_size(),
+        })
+        .collect()
+}
+
+/// Whether a content is hashed on its own from the start (rather than in a batch with the
+/// small ones of its preupload call): readers, and content of [`SMALL_CONTENT`] bytes or more.
+fn is_large(source: &AddSource, size: Option<u64>) -> bool {
+    matches!(source, AddSource::Reader { .. }) || size.is_some_and(|s| s >= SMALL_CONTENT)
+}
+
+/// What one preupload call needs of its files: small ones hashed whole (in batches of
+/// [`SMALL_BATCH`] on the blocking pool, concurrently), the large ones' sizes and samples.
+async fn read_heads(
+    chunk: &[Added],
+    sizes: &[Option<u64>],
+    stop: &StopOnDrop,
+    reporter: &Reporter,
+) -> Result<Vec<Head>> {
+    let (large, small): (Vec<usize>, Vec<usize>) =
+        (0..chunk.len()).partition(|&i| is_large(&chunk[i].source, sizes[i]));
+    let batches = small.chunks(SMALL_BATCH).map(|positions| {
+        let items = positions
+            .iter()
+            .map(|&p| {
+                let callback = reporter.bytes_callback(Phase::Hashing, &chunk[p].path, sizes[p]);
+                (chunk[p].source.clone(), callback)
+            })
+            .collect();
+        let paths: Vec<Arc<str>> = positions.iter().map(|&p| chunk[p].path.clone()).collect();
+        let reporter = reporter.clone();
+        let done: BatchDone = Arc::new(move |i, size| {
+            if let Some(path) = paths.get(i) {
+                reporter.file_done(Phase::Hashing, path, size);
+            }
+        });
+        hash_small_batch(items, stop.flag(), done)
+    });
+    let samples = large.iter().map(|&p| size_and_sample(&chunk[p].source));
+    let (hashed, sampled) = futures::join!(
+        futures::future::join_all(batches),
+        futures::future::join_all(samples)
+    );
+    let mut heads: Vec<Option<Head>> = (0..chunk.len()).map(|_| None).collect();
+    for (&p, result) in small.iter().zip(hashed.into_iter().flatten()) {
+        let mut hashes = result?;
+        heads[p] = Some(Head {
+            size: hashes.size,
+            sample: std::mem::take(&mut hashes.sample),
+            hashes: Some(hashes),
+        });
+    }
+    for (&p, result) in large.iter().zip(sampled) {
+        let (size, sample) = result?;
+        heads[p] = Some(Head {
+            size,
+            sample,
+            hashes: None,
+        });
+    }
+    heads
+        .into_iter()
+        .map(|h| h.ok_or_else(|| Error::io("hashing", io::Error::other("a file was left unread"))))
+        .collect()
 }
 
 /// An LFS object to upload.

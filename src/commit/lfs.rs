@@ -25,7 +25,7 @@
 //! A storage answer with an error status becomes [`Error::Hub`] with kind
 //! [`HubErrorKind::Other`]; every error names the file and the object id.
 
-use std::io;
+use std::io::{self, Seek as _};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -162,6 +162,7 @@ pub(crate) async fn upload_object(
     progress: Option<ByteProgress>,
 ) -> Result<UploadOutcome> {
     let ctx = Ctx {
+        pool: ChunkPool::default(),
         progress,
         label: format!(
             "LFS upload of {path_in_repo:?} (from {}), oid {}",
@@ -226,11 +227,145 @@ pub(crate) fn multipart_part_urls(header: &ActionHeaders) -> Result<Vec<&str>> {
     Ok(parts.into_iter().map(|(_, url)| url).collect())
 }
 
+/// How many bytes of a local file an upload reads at a time.
+const FILE_UPLOAD_CHUNK: usize = 512 * 1024;
+
+/// The most buffers a [`ChunkPool`] keeps.
+const POOLED_MAX: usize = 32;
+
+/// Buffers of [`FILE_UPLOAD_CHUNK`] bytes shared by the parts of one upload: a chunk handed to
+/// the connection comes back here when sent, so an upload allocates a few buffers, not one per
+/// chunk (a fresh buffer per chunk, freed on another thread, left glibc holding tens of MiB).
+#[derive(Clone, Default)]
+struct ChunkPool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl ChunkPool {
+    fn take(&self) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        let mut buf = reused.unwrap_or_default();
+        buf.clear();
+        buf.reserve_exact(FILE_UPLOAD_CHUNK);
+        buf
+    }
+
+    fn bytes(&self, buf: Vec<u8>) -> bytes::Bytes {
+        bytes::Bytes::from_owner(Pooled {
+            buf,
+            pool: self.clone(),
+        })
+    }
+}
+
+/// A chunk's buffer, back to its pool when the chunk is dropped.
+struct Pooled {
+    buf: Vec<u8>,
+    pool: ChunkPool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        if let Ok(mut pool) = self.pool.0.lock()
+            && pool.len() < POOLED_MAX
+        {
+            pool.push(buf);
+        }
+    }
+}
+
+/// `len` bytes of `file` from where it stands, read by one blocking task started when the body
+/// is first polled, in chunks of [`FILE_UPLOAD_CHUNK`] bytes, at most one waiting to be sent.
+/// Fewer bytes is an `UnexpectedEof` error; with `whole`, more bytes after them too
+/// (`InvalidData`), as with [`sized_chunks`].
+fn file_chunks(
+    file: std::fs::File,
+    len: u64,
+    whole: bool,
+    label: String,
+    pool: ChunkPool,
+) -> impl futures::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static {
+    futures::stream::once(async move {
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(1);
+        tokio::task::spawn_blocking(move || read_file_chunks(file, len, whole, &label, &pool, &tx));
+        futures::stream::unfold(rx, |mut rx| async move {
+            let item = rx.recv().await?;
+            Some((item, rx))
+        })
+    })
+    .flatten()
+}
+
+fn read_file_chunks(
+    mut file: std::fs::File,
+    len: u64,
+    whole: bool,
+    label: &str,
+    pool: &ChunkPool,
+    tx: &tokio::sync::mpsc::Sender<io::Result<bytes::Bytes>>,
+) {
+    use std::io::Read as _;
+    let fail = |kind: io::ErrorKind, message: String| {
+        let _ = tx.blocking_send(Err(io::Error::new(kind, format!("{label}: {message}"))));
+    };
+    let mut done = 0u64;
+    while done < len {
+        let want = usize::try_from(len - done)
+            .unwrap_or(usize::MAX)
+            .min(FILE_UPLOAD_CHUNK);
+        // `read_to_end` into exact capacity: no zeroing, and `take` ends it without an extra
+        // read.
+        let mut chunk = pool.take();
+        if let Err(e) = (&mut file).take(want as u64).read_to_end(&mut chunk) {
+            return fail(e.kind(), format!("read failed: {e}"));
+        }
+        let filled = chunk.len();
+        if filled < want {
+            return fail(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "content changed while being read: expected {len} bytes, it ended after {}",
+                    done + filled as u64
+                ),
+            );
+        }
+        done += want as u64;
+        if tx.blocking_send(Ok(pool.bytes(chunk))).is_err() {
+            return; // the request is gone
+        }
+    }
+    if whole {
+        let mut probe = [0u8; 1];
+        loop {
+            match file.read(&mut probe) {
+                Ok(0) => break,
+                Ok(_) => {
+                    return fail(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "content changed while being read: expected {len} bytes, more remain"
+                        ),
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return fail(e.kind(), format!("read failed: {e}")),
+            }
+        }
+    }
+}
+
 /// A slot where a body stream records the I/O error that ended it, so that a failed send caused by
 /// the source (not the network) is reported as such and not retried.
 type SourceErrorSlot = Arc<Mutex<Option<(io::ErrorKind, String)>>>;
 
 struct Ctx<'a> {
+    /// The read buffers of a local file's upload.
+    pool: ChunkPool,
     progress: Option<ByteProgress>,
     label: String,
     storage: &'a Storage,
@@ -287,19 +422,38 @@ impl Ctx<'_> {
         len: u64,
         what: &str,
     ) -> Result<(reqwest::Body, SourceErrorSlot)> {
-        let reader = if offset == 0 && len == self.size {
-            self.source.open().await
-        } else {
-            self.source.open_range(offset, len).await
-        }
-        .map_err(|e| Error::Io {
+        let opening = |e: io::Error| Error::Io {
             context: format!("{}: opening {what}", self.label),
             source: e,
-        })?;
+        };
+        let label = format!("{}, {what}", self.label);
+        let whole = offset == 0 && len == self.size;
+        let chunks = if let AddSource::File(path) = self.source {
+            // Read by one blocking task per body, in large chunks (not one blocking read per
+            // 256 KiB through `tokio::fs`).
+            let path = path.clone();
+            let file = tokio::task::spawn_blocking(move || -> io::Result<std::fs::File> {
+                let mut file = std::fs::File::open(path)?;
+                file.seek(io::SeekFrom::Start(offset))?;
+                Ok(file)
+            })
+            .await
+            .map_err(|e| opening(io::Error::other(e)))?
+            .map_err(opening)?;
+            file_chunks(file, len, whole, label, self.pool.clone()).boxed()
+        } else {
+            let reader = if whole {
+                self.source.open().await
+            } else {
+                self.source.open_range(offset, len).await
+            }
+            .map_err(opening)?;
+            sized_chunks(reader, len, UPLOAD_CHUNK, label).boxed()
+        };
         let slot: SourceErrorSlot = Arc::new(Mutex::new(None));
         let recorder = slot.clone();
         let progress = self.progress.clone();
-        let stream = sized_chunks(reader, len, UPLOAD_CHUNK, format!("{}, {what}", self.label))
+        let stream = chunks
             .inspect_ok(move |chunk| {
                 if let Some(progress) = &progress {
                     progress(chunk.len() as u64);

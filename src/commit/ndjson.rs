@@ -2,15 +2,19 @@
 //!
 //! [`commit_body`] turns a header and the ordered lines of a commit into a stream of byte chunks.
 //! Nothing is built ahead of time: a regular file is opened only when the body reaches it, read in
-//! chunks of [`BASE64_INPUT_CHUNK`] bytes (a multiple of 3, so the concatenated pieces equal the
-//! base64 of the whole content) and encoded as the body is polled. Memory stays bounded by one
-//! chunk whatever the number and the size of the files. A file whose size differs from the hashed
-//! size ends the stream with an I/O error naming it.
+//! pieces of [`BASE64_INPUT_CHUNK`] bytes (a multiple of 3, so the concatenated pieces equal the
+//! base64 of the whole content) and encoded as the body is sent. Local files and in-memory bytes
+//! are rendered on tokio's blocking pool, one task per run of such lines, the lines of many small
+//! files gathered into chunks of at most [`BODY_CHUNK`] bytes (10,000 small files are then about
+//! 100 chunks and one blocking task, not 30,000 small chunks and reads); reader factories are
+//! read asynchronously. Memory stays bounded by a few chunks whatever the number and the size of
+//! the files. A file whose size differs from the hashed size ends the stream with an I/O error
+//! naming it.
 //!
 //! Every line is one JSON object ending in exactly one `\n`; the small JSON pieces (paths,
 //! summary, ...) are written with `serde_json`, so they are escaped correctly.
 
-use std::io;
+use std::io::{self, Read as _};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -24,6 +28,10 @@ use super::ops::{AddSource, sized_chunks};
 /// How many raw bytes of a regular file are base64-encoded at a time (192 KiB, a multiple of 3);
 /// each chunk of the body is at most 4/3 of this (256 KiB).
 pub const BASE64_INPUT_CHUNK: usize = 3 * 64 * 1024;
+
+/// The most bytes in one chunk of the body (what one encoded piece of [`BASE64_INPUT_CHUNK`]
+/// bytes takes): the lines of small files are gathered up to this.
+pub const BODY_CHUNK: usize = BASE64_INPUT_CHUNK / 3 * 4;
 
 /// The first line of a commit body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +243,7 @@ pub fn commit_body_len(header: &CommitHeader, lines: &[CommitLine]) -> io::Resul
     Ok(total)
 }
 
+/// A line whose content comes from a reader factory: streamed as the body is polled.
 fn line_stream(line: CommitLine) -> BoxStream<'static, io::Result<Bytes>> {
     match line {
         CommitLine::File {
@@ -244,7 +253,7 @@ fn line_stream(line: CommitLine) -> BoxStream<'static, io::Result<Bytes>> {
             old_path,
         } => {
             let suffix = file_suffix(&path, old_path.as_deref());
-            let label = format!("commit body, file {path:?} read from {}", source.describe());
+            let label = line_label(&path, &source);
             let open_label = label.clone();
             let content = stream::once(async move {
                 source.open().await.map_err(|e| {
@@ -268,15 +277,238 @@ fn line_stream(line: CommitLine) -> BoxStream<'static, io::Result<Bytes>> {
     }
 }
 
+fn line_label(path: &str, source: &AddSource) -> String {
+    format!("commit body, file {path:?} read from {}", source.describe())
+}
+
+/// Whether a line's content is read asynchronously (a reader factory) rather than rendered with
+/// its neighbours on the blocking pool.
+fn is_streamed(line: &CommitLine) -> bool {
+    matches!(
+        line,
+        CommitLine::File {
+            source: AddSource::Reader { .. },
+            ..
+        }
+    )
+}
+
+/// A run of lines whose content is local (files, in-memory bytes, fixed lines), rendered by one
+/// blocking task, started when the body reaches the run, into chunks of at most [`BODY_CHUNK`]
+/// bytes (the lines of many small files share one), at most two of them waiting to be sent.
+fn local_run_stream(lines: Vec<CommitLine>) -> BoxStream<'static, io::Result<Bytes>> {
+    stream::once(async move {
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(2);
+        tokio::task::spawn_blocking(move || render_local(lines, &tx));
+        stream::unfold(rx, |mut rx| async move {
+            let item = rx.recv().await?;
+            Some((item, rx))
+        })
+    })
+    .flatten()
+    .boxed()
+}
+
+/// The body bytes being gathered into chunks, handed to the request as they fill.
+struct ChunkWriter<'a> {
+    out: Vec<u8>,
+    tx: &'a tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl ChunkWriter<'_> {
+    /// Makes room for `len` more bytes in the current chunk (sending it if it is too full);
+    /// false once the body's receiver is gone.
+    fn room(&mut self, len: usize) -> bool {
+        if self.out.len() + len > BODY_CHUNK && !self.out.is_empty() {
+            let full = std::mem::replace(&mut self.out, Vec::with_capacity(BODY_CHUNK));
+            return self.tx.blocking_send(Ok(Bytes::from(full))).is_ok();
+        }
+        true
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        let alive = self.room(bytes.len());
+        self.out.extend_from_slice(bytes);
+        alive
+    }
+
+    /// Base64 of `raw` (a multiple of 3 bytes unless it is a content's end), in place.
+    fn put_base64(&mut self, raw: &[u8]) -> bool {
+        let len = base64_len(raw.len() as u64) as usize;
+        let alive = self.room(len);
+        let start = self.out.len();
+        self.out.resize(start + len, 0);
+        // The slot is exactly the encoded length: encoding cannot fail.
+        let _ = STANDARD.encode_slice(raw, &mut self.out[start..]);
+        alive
+    }
+}
+
+/// Renders `lines` into the channel; stops at the first error (sent last) or when the
+/// receiver is gone.
+fn render_local(lines: Vec<CommitLine>, tx: &tokio::sync::mpsc::Sender<io::Result<Bytes>>) {
+    let mut w = ChunkWriter {
+        out: Vec::with_capacity(BODY_CHUNK),
+        tx,
+    };
+    let mut raw = Vec::new();
+    for line in lines {
+        let rendered = match line {
+            CommitLine::File {
+                path,
+                source,
+                size,
+                old_path,
+            } => {
+                if !w.put(FILE_PREFIX) {
+                    return;
+                }
+                match write_content(&mut w, &source, size, &mut raw) {
+                    Ok(true) => file_suffix(&path, old_path.as_deref()),
+                    Ok(false) => return,
+                    Err(e) => Err(io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", line_label(&path, &source)),
+                    )),
+                }
+            }
+            other => simple_line(&other),
+        };
+        match rendered {
+            Ok(bytes) => {
+                if !w.put(&bytes) {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        }
+    }
+    if !w.out.is_empty() {
+        let _ = tx.blocking_send(Ok(Bytes::from(w.out)));
+    }
+}
+
+/// Writes the base64 of exactly `size` bytes of a local source; `Ok(false)` once the receiver
+/// is gone. A content of another size is an error (`UnexpectedEof` shorter, `InvalidData`
+/// longer), as with [`sized_chunks`].
+fn write_content(
+    w: &mut ChunkWriter<'_>,
+    source: &AddSource,
+    size: u64,
+    raw: &mut Vec<u8>,
+) -> io::Result<bool> {
+    let changed = |kind: io::ErrorKind, what: String| {
+        io::Error::new(
+            kind,
+            format!("content changed while being read: expected {size} bytes, {what}"),
+        )
+    };
+    match source {
+        AddSource::Bytes(b) => {
+            if b.len() as u64 != size {
+                return Err(if (b.len() as u64) < size {
+                    changed(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("it ended after {}", b.len()),
+                    )
+                } else {
+                    changed(io::ErrorKind::InvalidData, "more remain".to_owned())
+                });
+            }
+            for piece in b.chunks(BASE64_INPUT_CHUNK) {
+                if !w.put_base64(piece) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        AddSource::File(path) => {
+            let mut file = std::fs::File::open(path)
+                .map_err(|e| io::Error::new(e.kind(), format!("open failed: {e}")))?;
+            let piece_max = usize::try_from(size)
+                .unwrap_or(BASE64_INPUT_CHUNK)
+                .clamp(1, BASE64_INPUT_CHUNK);
+            if raw.len() < piece_max {
+                raw.resize(piece_max, 0);
+            }
+            let mut done = 0u64;
+            loop {
+                let want = usize::try_from(size - done)
+                    .unwrap_or(usize::MAX)
+                    .min(piece_max);
+                // Fill the piece (or, at the end, probe one byte for content longer than
+                // announced).
+                let target = want.max(1);
+                let mut filled = 0;
+                while filled < target {
+                    match file.read(&mut raw[filled..target]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            return Err(io::Error::new(e.kind(), format!("read failed: {e}")));
+                        }
+                    }
+                }
+                if want == 0 {
+                    return if filled == 0 {
+                        Ok(true)
+                    } else {
+                        Err(changed(
+                            io::ErrorKind::InvalidData,
+                            "more remain".to_owned(),
+                        ))
+                    };
+                }
+                if filled < want {
+                    return Err(changed(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("it ended after {}", done + filled as u64),
+                    ));
+                }
+                if !w.put_base64(&raw[..filled]) {
+                    return Ok(false);
+                }
+                done += filled as u64;
+            }
+        }
+        AddSource::Reader { .. } => Err(io::Error::other(
+            "a reader's content is streamed, not rendered locally",
+        )),
+    }
+}
+
 /// The commit body: the header line, then one line per entry of `lines` in order, as a stream of
 /// chunks ready for `reqwest::Body::wrap_stream`. The stream ends after its first error.
+///
+/// Runs of lines with local content are rendered on the blocking pool, many small files per
+/// chunk (one blocking task per run, not several per file); a reader's content is streamed
+/// when the body reaches it.
 pub fn commit_body(
     header: CommitHeader,
     lines: Vec<CommitLine>,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
     let first = header_line(&header);
+    let mut runs: Vec<Vec<CommitLine>> = Vec::new();
+    for line in lines {
+        match runs.last_mut() {
+            Some(run) if !is_streamed(&line) && !run.last().is_some_and(is_streamed) => {
+                run.push(line)
+            }
+            _ => runs.push(vec![line]),
+        }
+    }
     stream::once(async move { first })
-        .chain(stream::iter(lines).flat_map(line_stream))
+        .chain(stream::iter(runs).flat_map(|mut run| {
+            if run.len() == 1 && is_streamed(&run[0]) {
+                line_stream(run.remove(0))
+            } else {
+                local_run_stream(run)
+            }
+        }))
         .scan(false, |failed, item| {
             let next = if *failed {
                 None
@@ -511,6 +743,77 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn small_files_share_chunks_and_readers_keep_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..1000usize {
+            let data: Vec<u8> = (0..2048).map(|j| (j * 31 + i) as u8).collect();
+            let path = dir.path().join(format!("s{i}"));
+            std::fs::write(&path, &data).unwrap();
+            lines.push(CommitLine::File {
+                path: format!("s{i}"),
+                source: AddSource::File(path),
+                size: 2048,
+                old_path: None,
+            });
+            expected.push((format!("s{i}"), STANDARD.encode(&data)));
+            if i == 500 {
+                // A reader in the middle, then a fixed line: the order is the callers'.
+                let shared = Bytes::from_static(b"from a reader");
+                lines.push(CommitLine::File {
+                    path: "r".into(),
+                    source: AddSource::from_reader_factory("gen", 13, move || {
+                        let b = shared.clone();
+                        Box::pin(async move {
+                            Ok(Box::new(std::io::Cursor::new(b)) as crate::commit::BoxAsyncRead)
+                        })
+                    }),
+                    size: 13,
+                    old_path: None,
+                });
+                expected.push(("r".into(), STANDARD.encode(b"from a reader")));
+                lines.push(CommitLine::DeletedFile { path: "d".into() });
+            }
+        }
+        let header = CommitHeader::new("many");
+        let expected_len = commit_body_len(&header, &lines).unwrap();
+        let mut s = std::pin::pin!(commit_body(header, lines));
+        let mut chunks = 0;
+        let mut body = Vec::new();
+        while let Some(chunk) = s.next().await {
+            let chunk = chunk.unwrap();
+            assert!(chunk.len() <= BODY_CHUNK, "chunk of {}", chunk.len());
+            chunks += 1;
+            body.extend_from_slice(&chunk);
+        }
+        assert_eq!(body.len() as u64, expected_len);
+        // ~2.8 MB of lines: a handful of chunks around the reader's few, not thousands.
+        assert!(chunks < 30, "{chunks} chunks");
+        let text = String::from_utf8(body).unwrap();
+        let files: Vec<(String, String)> = text
+            .lines()
+            .skip(1)
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["key"] == "file")
+            .map(|v| {
+                (
+                    v["value"]["path"].as_str().unwrap().to_owned(),
+                    v["value"]["content"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(files, expected);
+        let keys: Vec<String> = text
+            .lines()
+            .skip(502)
+            .take(3)
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["key"].to_string())
+            .collect();
+        assert_eq!(keys, ["\"file\"", "\"deletedFile\"", "\"file\""]);
+    }
+
+    #[tokio::test]
     async fn body_is_sent_by_reqwest() {
         use httpmock::prelude::*;
         let server = MockServer::start_async().await;
@@ -548,7 +851,7 @@ mod tests {
         let h = FileHashes {
             size: 3,
             sha256: "aa".into(),
-            git_blob_id: "bb".into(),
+            git_blob_id: Some("bb".into()),
             sample: String::new(),
         };
         let src = AddSource::Bytes(Bytes::from_static(b"abc"));

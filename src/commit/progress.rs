@@ -12,7 +12,10 @@
 
 use std::sync::Arc;
 
-/// The phases of a commit, in the order they happen.
+/// The phases of a commit, in the order they start. Hashing and the preupload overlap: the
+/// preupload starts right after hashing does, and large files may still be hashing (their
+/// [`ProgressEvent::FileBytes`] keep coming) while it runs; uploads start once every file is
+/// hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Phase {
