@@ -724,16 +724,7 @@ pub(crate) async fn map_error<T: DeserializeOwned>(
         P::ErrorResponse(rv) => {
             crate::error::from_response_parts(&info, rv.status().as_u16(), rv.headers(), &[])
         }
-        P::InvalidResponsePayload(bytes, e) => {
-            if decode {
-                crate::error::decode_error::<T>(&bytes)
-            } else {
-                Error::Decode {
-                    path: ".".into(),
-                    message: e.to_string(),
-                }
-            }
-        }
+        P::InvalidResponsePayload(bytes, e) => crate::error::decode_failure(&bytes, &e),
         P::UnexpectedResponse(r) => error_from_response(r, &info).await,
         P::Custom(message) => Error::Transport {
             message,

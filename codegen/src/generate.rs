@@ -60,6 +60,7 @@ pub fn generate(
     crate::patch::patch_open_enums(&mut file, normalised)?;
     crate::patch::patch_sensitive_debug(&mut file, normalised)?;
     crate::patch::shape_urls(&mut file, normalised)?;
+    crate::deserialize::compact_deserialize(&mut file)?;
     check_type_names(&file)?;
     crate::bodies::add_body_builders(&mut file, normalised)?;
     let ops = requests::operations_by_id(normalised);
