@@ -570,6 +570,13 @@ fn client_builder(timeouts: Timeouts, what: &str) -> Result<reqwest::ClientBuild
         .connect_timeout(timeouts.connect))
 }
 
+/// A plain client builder for unit tests, with the same TLS setup (reqwest has no default
+/// provider here: the workspace's rustls carries only *ring*).
+#[cfg(test)]
+pub(crate) fn test_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_backend_preconfigured(tls_config().expect("TLS config"))
+}
+
 fn build_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client> {
     builder.build().map_err(|e| Error::Transport {
         message: format!("cannot build the {what}: {e}"),

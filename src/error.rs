@@ -1039,7 +1039,7 @@ mod tests {
 
     #[test]
     fn builder_error_is_not_sent() {
-        let client = reqwest::Client::new();
+        let client = crate::client::test_client_builder().build().unwrap();
         let err = client
             .get("http://exa mple.com/")
             .build()
@@ -1067,7 +1067,13 @@ mod tests {
             l.local_addr().unwrap().port()
         };
         let url = format!("http://user:hf_secret@127.0.0.1:{port}/api/models?token=hf_secret#x");
-        let err = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        let err = crate::client::test_client_builder()
+            .build()
+            .unwrap()
+            .get(&url)
+            .send()
+            .await
+            .unwrap_err();
         let e = Error::from(err);
         match &e {
             Error::Transport { maybe_sent, .. } => assert!(!maybe_sent),
@@ -1093,7 +1099,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             drop(conn);
         });
-        let client = reqwest::Client::builder()
+        let client = crate::client::test_client_builder()
             .timeout(Duration::from_millis(200))
             .build()
             .unwrap();

@@ -580,7 +580,7 @@ mod tests {
     /// A plain client, 3 tries in all with short waits, 2 parts at a time.
     fn storage() -> Storage {
         Storage {
-            client: reqwest::Client::new(),
+            client: crate::client::test_client_builder().build().unwrap(),
             retry: RetryPolicy::default()
                 .with_max_retries(2)
                 .with_base_delay(Duration::from_millis(5))

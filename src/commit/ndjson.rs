@@ -529,7 +529,9 @@ mod tests {
             old_path: None,
         }];
         let body = reqwest::Body::wrap_stream(commit_body(CommitHeader::new("s"), lines));
-        let status = reqwest::Client::new()
+        let status = crate::client::test_client_builder()
+            .build()
+            .unwrap()
             .post(server.url("/commit"))
             .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
             .body(body)
