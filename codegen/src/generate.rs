@@ -74,6 +74,7 @@ pub fn generate(
         };
         plans.push(requests::plan(f, op, requests::is_link_paginated(op))?);
     }
+    requests::into_request_builders(&mut file)?;
     let header_sets: Vec<(String, crate::headers::HeaderSet)> = plans
         .iter()
         .filter_map(|p| p.headers.clone().map(|h| (p.name.to_string(), h)))
