@@ -159,8 +159,17 @@ fn has_derive(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// How a struct is decoded.
+struct StructPlan {
+    fields: Vec<Field>,
+    /// The flattened map of unknown fields (`extra`) and its type.
+    extra: Option<(syn::Ident, syn::Type)>,
+    /// Whether an unknown field is an error (`deny_unknown_fields`).
+    deny_unknown: bool,
+}
+
 /// The plan for a struct, or `None` when it keeps the derive.
-fn struct_plan(s: &syn::ItemStruct) -> Option<(Vec<Field>, Option<(syn::Ident, syn::Type)>, bool)> {
+fn struct_plan(s: &syn::ItemStruct) -> Option<StructPlan> {
     let container = serde_attrs(&s.attrs)?;
     if container.rename.is_some()
         || container.default.is_some()
@@ -213,15 +222,17 @@ fn struct_plan(s: &syn::ItemStruct) -> Option<(Vec<Field>, Option<(syn::Ident, s
     if extra.is_some() && container.deny_unknown_fields {
         return None;
     }
-    Some((fields, extra, container.deny_unknown_fields))
+    Some(StructPlan {
+        fields,
+        extra,
+        deny_unknown: container.deny_unknown_fields,
+    })
 }
 
-fn struct_impl(
-    s: &syn::ItemStruct,
-    fields: &[Field],
-    extra: Option<&(syn::Ident, syn::Type)>,
-    deny_unknown: bool,
-) -> TokenStream {
+fn struct_impl(s: &syn::ItemStruct, plan: &StructPlan) -> TokenStream {
+    let fields = &plan.fields;
+    let extra = plan.extra.as_ref();
+    let deny_unknown = plan.deny_unknown;
     let ident = &s.ident;
     let expecting = format!("an object ({ident})");
     let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
@@ -275,16 +286,7 @@ fn struct_impl(
         let name = ident.to_string();
         quote! { deserializer.deserialize_struct(#name, FIELDS, Visitor) }
     };
-    let body = if fields.is_empty() && extra.is_none() {
-        quote! {
-            while let ::std::option::Option::Some(key) = crate::de::next_key(&mut map, FIELDS)? {
-                match key {
-                    #other
-                    crate::de::Key::Field(_) => crate::de::skip(&mut map)?,
-                }
-            }
-        }
-    } else if fields.is_empty() {
+    let body = if fields.is_empty() {
         quote! {
             while let ::std::option::Option::Some(key) = crate::de::next_key(&mut map, FIELDS)? {
                 match key {
@@ -334,9 +336,16 @@ fn struct_impl(
     }
 }
 
-/// The plan for an enum: its unit variants `(ident, name)` and whether the last variant is an
-/// untagged `Other(String)` (an open enum); `None` when it keeps the derive.
-fn enum_plan(e: &syn::ItemEnum) -> Option<(Vec<(syn::Ident, String)>, Option<syn::Ident>)> {
+/// How an enum is decoded.
+struct EnumPlan {
+    /// The unit variants and their names in JSON.
+    units: Vec<(syn::Ident, String)>,
+    /// The last variant, when it is an untagged `Other(String)` (an open enum).
+    other: Option<syn::Ident>,
+}
+
+/// The plan for an enum, or `None` when it keeps the derive.
+fn enum_plan(e: &syn::ItemEnum) -> Option<EnumPlan> {
     let container = serde_attrs(&e.attrs)?;
     if container.rename.is_some()
         || container.default.is_some()
@@ -370,14 +379,12 @@ fn enum_plan(e: &syn::ItemEnum) -> Option<(Vec<(syn::Ident, String)>, Option<syn
     if units.is_empty() {
         return None;
     }
-    Some((units, other))
+    Some(EnumPlan { units, other })
 }
 
-fn enum_impl(
-    e: &syn::ItemEnum,
-    units: &[(syn::Ident, String)],
-    other: Option<&syn::Ident>,
-) -> TokenStream {
+fn enum_impl(e: &syn::ItemEnum, plan: &EnumPlan) -> TokenStream {
+    let units = &plan.units;
+    let other = plan.other.as_ref();
     let ident = &e.ident;
     let name = ident.to_string();
     let names = units.iter().map(|(_, n)| n);
@@ -432,15 +439,15 @@ pub fn compact_deserialize(file: &mut syn::File) -> Result<(usize, usize)> {
         for it in items.iter_mut() {
             match it {
                 syn::Item::Struct(s) if has_derive(&s.attrs) => {
-                    if let Some((fields, extra, deny)) = struct_plan(s) {
-                        impls.push(struct_impl(s, &fields, extra.as_ref(), deny));
+                    if let Some(plan) = struct_plan(s) {
+                        impls.push(struct_impl(s, &plan));
                         take_derive(&mut s.attrs)?;
                         structs += 1;
                     }
                 }
                 syn::Item::Enum(e) if has_derive(&e.attrs) => {
-                    if let Some((units, other)) = enum_plan(e) {
-                        impls.push(enum_impl(e, &units, other.as_ref()));
+                    if let Some(plan) = enum_plan(e) {
+                        impls.push(enum_impl(e, &plan));
                         take_derive(&mut e.attrs)?;
                         enums += 1;
                     }
