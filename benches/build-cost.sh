@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # What depending on hf-hub-api costs a user: cold build time and peak memory of a throwaway
-# crate that calls `model_info`, with the default features and with a minimal set, next to the
-# same program on the `hf-hub` crate 1.0; then the library crate's own compile (its build script
-# plus the crate, dependencies already built) under both feature sets.
+# crate that calls `model_info`, with the default features and with the minimal set
+# (`default-features = false`: no API area, only the facade — client, pagination, commits,
+# downloads — which is always compiled; the minimal program calls `snapshot` instead, since
+# `model_info` is in the `repos` area), next to the same program on the `hf-hub` crate 1.0; then
+# the library crate's own compile (its build script plus the crate, dependencies already built)
+# under both feature sets.
 #
 #   bash benches/build-cost.sh            # everything (about 10 minutes on 2 cores)
 #   BUILD_COST_ONLY=ours bash benches/build-cost.sh
@@ -53,6 +56,15 @@ async fn main() -> hf_hub_api::Result<()> {
     let id = hf_hub_api::repo::RepoId::new("openai-community/gpt2")?;
     let model = hub.model_info(&id).await?;
     println!("{} {:?}", model.id, model.downloads);
+    Ok(())
+}'
+
+minimal_main='#[tokio::main]
+async fn main() -> hf_hub_api::Result<()> {
+    let hub = hf_hub_api::Hub::from_env()?;
+    let repo = hf_hub_api::repo::Repo::model("openai-community/gpt2")?;
+    let folder = hub.snapshot(&repo).include("config.json").await?;
+    println!("{}", folder.display());
     Ok(())
 }'
 
@@ -122,10 +134,8 @@ own() {
   report "$label" "$log"
 }
 
-minimal_features='default-features = false, features = ["repos"]'
-
 make_crate dep-default "hf-hub-api = { path = \"$root\" }" "$ours_main"
-make_crate dep-minimal "hf-hub-api = { path = \"$root\", $minimal_features }" "$ours_main"
+make_crate dep-minimal "hf-hub-api = { path = \"$root\", default-features = false }" "$minimal_main"
 make_crate dep-hf-hub 'hf-hub = "1.0"' "$theirs_main"
 make_crate dep-xet "hf-hub-api = { path = \"$root\", features = [\"xet\"] }" "$ours_main"
 
@@ -135,11 +145,11 @@ if [ "$only" = all ] || [ "$only" = theirs ]; then
 fi
 if [ "$only" = all ] || [ "$only" = ours ]; then
   cold "hf-hub-api (default features)" "$work/dep-default"
-  cold "hf-hub-api (features = repos)" "$work/dep-minimal"
+  cold "hf-hub-api (no default features)" "$work/dep-minimal"
   echo
   echo "the library crate's own compile (cargo clean -p hf-hub-api && cargo build -p hf-hub-api)"
   own "hf-hub-api own (default)" "$work/dep-default"
-  own "hf-hub-api own (repos)" "$work/dep-minimal"
+  own "hf-hub-api own (no areas)" "$work/dep-minimal"
 fi
 if [ "$only" = all ] || [ "$only" = xet ]; then
   if [ "$only" = xet ]; then

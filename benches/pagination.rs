@@ -64,6 +64,8 @@ struct Settings {
     python_bin: PathBuf,
     enforce: bool,
     smoke: bool,
+    hf_hub: bool,
+    cli: bool,
 }
 
 fn env_number(name: &str, default: usize) -> AnyResult<usize> {
@@ -106,6 +108,8 @@ impl Settings {
             python_bin,
             enforce: env_flag("BENCH_ENFORCE"),
             smoke,
+            hf_hub: env_flag("BENCH_HF_HUB"),
+            cli: env_flag("BENCH_CLI"),
         })
     }
 
@@ -483,6 +487,205 @@ fn run_python(settings: &Settings, endpoint: &str) -> AnyResult<PythonResult> {
     })
 }
 
+// ------------------------------------------------------------------ other clients
+
+/// Timed runs of a client in another process: items/s per run, and that process's peak RSS.
+struct External {
+    rates: Vec<f64>,
+    peak_kib: u64,
+}
+
+impl External {
+    fn median(&self) -> f64 {
+        Timing {
+            rates: self.rates.clone(),
+        }
+        .median()
+    }
+
+    fn range(&self) -> String {
+        Timing {
+            rates: self.rates.clone(),
+        }
+        .range()
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// The `hf-hub` 1.0 measurement crate, written and built (release) under this package's
+/// `target/bench-hf-hub-list/`: never a dependency of ours.
+fn build_hf_hub() -> AnyResult<PathBuf> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/bench-hf-hub-list"
+    ));
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(dir.join("Cargo.toml"), HF_HUB_TOML)?;
+    std::fs::write(dir.join("src/main.rs"), HF_HUB_MAIN)?;
+    let status = cargo()
+        .args(["build", "--release", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .status()?;
+    if !status.success() {
+        return Err("building the hf-hub measurement crate failed".into());
+    }
+    Ok(dir.join("target/release/hf-hub-list-bench"))
+}
+
+const HF_HUB_TOML: &str = r#"[package]
+name = "hf-hub-list-bench"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+futures = "0.3"
+hf-hub = "=1.0.0"
+tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
+"#;
+
+const HF_HUB_MAIN: &str = r#"
+// hf-hub-list-bench ENDPOINT MODELS RUNS: one warm-up, then RUNS timed listings of every
+// model through `list_models()`; prints `rate rate ... peak_kib`.
+use futures::StreamExt;
+
+fn hwm() -> u64 {
+    std::fs::read_to_string("/proc/self/status").ok().and_then(|t| {
+        t.lines().find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }).unwrap_or(0)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let (endpoint, models, runs): (&str, usize, usize) =
+        (&a[1], a[2].parse().unwrap(), a[3].parse().unwrap());
+    let client = hf_hub::HFClient::builder().endpoint(endpoint).build().unwrap();
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let mut rates = Vec::new();
+    for run in 0..=runs {
+        let started = std::time::Instant::now();
+        let stream = client.list_models().send().unwrap();
+        let mut stream = std::pin::pin!(stream);
+        let (mut n, mut id_bytes) = (0usize, 0usize);
+        while let Some(m) = stream.next().await {
+            id_bytes += m.unwrap().id.len();
+            n += 1;
+        }
+        assert_eq!(n, models, "hf-hub listed {n} models");
+        assert!(id_bytes > 0);
+        if run > 0 {
+            rates.push(n as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    let text: Vec<String> = rates.iter().map(|r| format!("{r}")).collect();
+    println!("{} {}", text.join(" "), hwm());
+}
+"#;
+
+fn run_hf_hub(settings: &Settings, endpoint: &str) -> AnyResult<External> {
+    let bin = build_hf_hub()?;
+    let out = Command::new(bin)
+        .args([endpoint.trim_end_matches('/'), &settings.models.to_string()])
+        .arg(settings.runs.to_string())
+        .env_remove("HF_TOKEN")
+        .env("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("the hf-hub measurement failed: {}", out.status).into());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut numbers: Vec<f64> = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    let peak_kib = numbers.pop().ok_or("no output from hf-hub")? as u64;
+    for (i, r) in numbers.iter().enumerate() {
+        eprintln!("  hf-hub 1.0 run {}: {} items/s", i + 1, thousands(*r));
+    }
+    Ok(External {
+        rates: numbers,
+        peak_kib,
+    })
+}
+
+/// `hub list models` (examples/hub.rs, release): the whole process, from spawn to exit,
+/// stdout read (and its lines counted) by this process.
+fn run_cli(settings: &Settings, endpoint: &str) -> AnyResult<External> {
+    let status = cargo()
+        .args(["build", "--release", "--quiet", "--example", "hub"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()?;
+    if !status.success() {
+        return Err("building examples/hub.rs failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target")));
+    let bin = target.join("release/examples/hub");
+    let mut rates = Vec::new();
+    let mut peak_kib = 0;
+    for run in 0..=settings.runs {
+        let started = Instant::now();
+        // GNU time reports the peak RSS of the process it runs (`%M`, KiB).
+        let peak_file = target.join("bench-hub-list.peak");
+        let mut child = Command::new("/usr/bin/time")
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&peak_file)
+            .arg(&bin)
+            .args(["list", "models"])
+            .env("HF_ENDPOINT", endpoint.trim_end_matches('/'))
+            .env("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+            .env_remove("HF_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let mut lines = 0usize;
+        let mut reader = BufReader::with_capacity(1 << 20, child.stdout.take().ok_or("no stdout")?);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            lines += 1;
+        }
+        let status = child.wait()?;
+        if !status.success() {
+            return Err(format!("`hub list models` failed: {status}").into());
+        }
+        let peak: u64 = std::fs::read_to_string(&peak_file)?.trim().parse()?;
+        let secs = started.elapsed().as_secs_f64();
+        if lines != settings.models {
+            return Err(format!(
+                "`hub list models` printed {lines} lines, expected {}",
+                settings.models
+            )
+            .into());
+        }
+        peak_kib = peak_kib.max(peak);
+        if run > 0 {
+            let rate = lines as f64 / secs;
+            eprintln!(
+                "  hub list run {run}: {lines} lines in {secs:.3} s = {} items/s",
+                thousands(rate)
+            );
+            rates.push(rate);
+        }
+    }
+    Ok(External { rates, peak_kib })
+}
+
 // ------------------------------------------------------------------ the benchmark
 
 struct Row {
@@ -569,6 +772,36 @@ fn run() -> AnyResult<ExitCode> {
             range: p.range.clone(),
             pages: pages.to_string(),
             peak: format!("{} (Python process)", mib(p.peak_rss_kib)),
+        });
+    }
+    let hf_hub = if settings.hf_hub {
+        eprintln!("running the hf-hub 1.0 crate against the same child server...");
+        Some(run_hf_hub(&settings, &endpoint)?)
+    } else {
+        None
+    };
+    if let Some(h) = &hf_hub {
+        rows.push(Row {
+            setup: "hf-hub 1.0.0 (Rust crate), same server".into(),
+            median: h.median(),
+            range: h.range(),
+            pages: pages.to_string(),
+            peak: format!("{} (its process)", mib(h.peak_kib)),
+        });
+    }
+    let cli = if settings.cli {
+        eprintln!("running `hub list models` (examples/hub.rs) against the same child server...");
+        Some(run_cli(&settings, &endpoint)?)
+    } else {
+        None
+    };
+    if let Some(c) = &cli {
+        rows.push(Row {
+            setup: "`hub list models` (whole process, JSON lines)".into(),
+            median: c.median(),
+            range: c.range(),
+            pages: pages.to_string(),
+            peak: format!("{} (its process)", mib(c.peak_kib)),
         });
     }
     drop(client_hub);
@@ -723,6 +956,29 @@ fn run() -> AnyResult<ExitCode> {
         thousands(PAGE as f64 / raw_page.max(decode_page))
     );
 
+    println!();
+    println!("ratios (items/s over items/s, same run):");
+    let ours = client.median();
+    if let Some(p) = &python {
+        println!(
+            "  hf-hub-api .items() / huggingface_hub {} ........ {:.1}x (target >= {TARGET_RATIO:.0}x)",
+            p.version,
+            ours / p.median
+        );
+    }
+    if let Some(h) = &hf_hub {
+        println!(
+            "  hf-hub-api .items() / hf-hub 1.0 ................. {:.2}x (target >= 2x)",
+            ours / h.median()
+        );
+    }
+    if let (Some(c), Some(p)) = (&cli, &python) {
+        println!(
+            "  `hub list models` / huggingface_hub {} ......... {:.1}x (target >= 5x)",
+            p.version,
+            c.median() / p.median
+        );
+    }
     let mut code = ExitCode::SUCCESS;
     if let Some(p) = &python {
         let ratio = client.median() / p.median;

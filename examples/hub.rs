@@ -28,6 +28,7 @@
 //!   [--limit N] [--page-size N]`: the repositories matching the query, following the Hub's
 //!   `Link` pagination lazily. `--limit` caps the number of items printed (no page beyond the
 //!   last one needed is requested); `--page-size` is the size of each page the Hub returns.
+//!   Each line is an item exactly as the Hub sent it (no field dropped or reordered).
 //! - `tree REPO [--type T] [--rev R] [--path P] [--recursive]`: the files and folders of a
 //!   repository (under `P`, at revision `R`, default `main`).
 //! - `commits REPO [--type T] [--rev R]`: the history of a revision, newest first.
@@ -57,10 +58,10 @@ use std::pin::Pin;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use hf_hub_api::Hub;
 use hf_hub_api::commit::{CommitInfo, normalize_folder_path_in_repo, normalize_path_in_repo};
-use hf_hub_api::pagination::Paginator;
+use hf_hub_api::pagination::{Paginator, RawItem};
 use hf_hub_api::repo::{Repo, RepoId, RepoType, validate_revision};
 use serde::{Deserialize, Serialize};
 
@@ -414,11 +415,54 @@ macro_rules! listing {
 async fn list(args: ListArgs) -> Outcome {
     let hub = Hub::from_env()?;
     let limit = args.limit;
-    match args.kind {
-        ListKind::Models => print_items(listing!(hub.list_models(), args), limit).await,
-        ListKind::Datasets => print_items(listing!(hub.list_datasets(), args), limit).await,
-        ListKind::Spaces => print_items(listing!(hub.list_spaces(), args), limit).await,
+    let items = match args.kind {
+        ListKind::Models => listing!(hub.list_models(), args).raw_items(),
+        ListKind::Datasets => listing!(hub.list_datasets(), args).raw_items(),
+        ListKind::Spaces => listing!(hub.list_spaces(), args).raw_items(),
+    };
+    print_raw_items(items, limit).await
+}
+
+/// Prints the items of a listing as the Hub sent them (no decoding, no re-encoding), one per
+/// line, at most `limit` of them. Lines are buffered while the next item is at hand and
+/// flushed whenever the listing waits for the Hub, so output still streams page by page.
+async fn print_raw_items(
+    items: Pin<Box<dyn Stream<Item = hf_hub_api::Result<RawItem>> + Send>>,
+    limit: Option<usize>,
+) -> Outcome {
+    // `take` stops polling once it has enough, so no page past the last one needed is fetched.
+    let mut items: Pin<Box<dyn Stream<Item = hf_hub_api::Result<RawItem>> + Send>> = match limit {
+        Some(n) => Box::pin(items.take(n)),
+        None => items,
+    };
+    let mut out = io::BufWriter::with_capacity(256 * 1024, io::stdout().lock());
+    loop {
+        let item = match items.next().now_or_never() {
+            Some(item) => item,
+            None => {
+                out.flush()?;
+                items.next().await
+            }
+        };
+        let Some(item) = item else { break };
+        let item = item?;
+        let text = item.as_bytes();
+        // A JSON value has line breaks only between its tokens: dropping them keeps it the
+        // same value, on one line.
+        if text.contains(&b'\n') || text.contains(&b'\r') {
+            let one_line: Vec<u8> = text
+                .iter()
+                .copied()
+                .filter(|b| *b != b'\n' && *b != b'\r')
+                .collect();
+            out.write_all(&one_line)?;
+        } else {
+            out.write_all(text)?;
+        }
+        out.write_all(b"\n")?;
     }
+    out.flush()?;
+    Ok(())
 }
 
 async fn tree(args: TreeArgs) -> Outcome {

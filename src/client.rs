@@ -7,8 +7,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use futures::Stream;
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use futures::future::BoxFuture;
+use progenitor_client::ClientInfo;
 use reqwest::header::{
     ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION,
     USER_AGENT,
@@ -21,6 +23,7 @@ use url::Url;
 use crate::config::{self, Token};
 use crate::error::{Error, MAX_ERROR_BODY, Result, read_bounded};
 use crate::generated::Client;
+use crate::headers::FromHeaders;
 use crate::operations::RequestInfo;
 use crate::retry::{self, RetryPolicy, Verdict};
 use crate::streamed;
@@ -32,10 +35,6 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default read timeout of the built-in HTTP clients.
 const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A response header the facade adds (never sent, never from the Hub) to carry a page's own
-/// URL to the paginator: a relative `Link` resolves against it, and it joins the loop guard.
-pub(crate) const PAGE_URL_HEADER: &str = "x-hf-hub-api-page-url";
 
 /// The per-client state every request goes through: endpoint origin, token, retry policy,
 /// timeouts.
@@ -297,45 +296,28 @@ fn record(result: &reqwest::Result<Response>, attempts: u32) {
     }
 }
 
-impl ClientHooks<Transport> for Client {
-    async fn exec(&self, mut request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let op = info.operation_id;
-        let request_info = RequestInfo::of(op, request.method().as_str());
-        if request_info.commit {
-            request.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-ndjson"),
-            );
-        }
-        if let Some((_, media)) = crate::generated::MEDIA_TYPES.iter().find(|(o, _)| *o == op) {
-            let value = HeaderValue::from_static(media);
-            request.headers_mut().insert(CONTENT_TYPE, value.clone());
-            request.headers_mut().insert(ACCEPT, value);
-        }
-        let is_get = request.method() == reqwest::Method::GET;
-        if request.method() == reqwest::Method::HEAD {
-            // Metadata of the content as stored: the size is the real one.
-            request
-                .headers_mut()
-                .insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        }
-        let headers = is_get.then(|| request.headers().clone());
-        let mut response = self
-            .inner()
-            .execute(self.client(), request, &request_info)
-            .await?;
-        if let Some(headers) = headers {
-            response = self
-                .inner()
-                .follow_elsewhere(self.client(), response, headers, &request_info)
-                .await?;
-        }
-        if request_info.paginated
-            && let Ok(url) = HeaderValue::from_str(response.url().as_str())
-        {
-            response.headers_mut().insert(PAGE_URL_HEADER, url);
-        }
-        Ok(response)
+/// Headers a generated operation's request gets from what the crate knows about it: the
+/// commit's ndjson body, vendor JSON media types, and `Accept-Encoding: identity` on a `HEAD`
+/// (the metadata of the content as stored: the size is the real one).
+fn generated_headers(request: &mut Request, info: &RequestInfo) {
+    if info.commit {
+        request.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        );
+    }
+    if let Some((_, media)) = crate::generated::MEDIA_TYPES
+        .iter()
+        .find(|(o, _)| *o == info.operation)
+    {
+        let value = HeaderValue::from_static(media);
+        request.headers_mut().insert(CONTENT_TYPE, value.clone());
+        request.headers_mut().insert(ACCEPT, value);
+    }
+    if request.method() == reqwest::Method::HEAD {
+        request
+            .headers_mut()
+            .insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     }
 }
 
@@ -707,21 +689,298 @@ impl Hub {
     /// status to [`Error`].
     pub(crate) async fn send(&self, request: Request, operation: &'static str) -> Result<Response> {
         let info = RequestInfo::of(operation, request.method().as_str());
+        self.execute(request, &info, Expect::SUCCESS).await
+    }
+
+    /// What every request goes through, hand-built or generated: [`Transport::execute`], a
+    /// `GET`'s redirects to other origins followed without the token, and an answer outside
+    /// `expect` turned into an [`Error`].
+    async fn execute(
+        &self,
+        request: Request,
+        info: &RequestInfo,
+        expect: Expect,
+    ) -> Result<Response> {
         let headers = (request.method() == reqwest::Method::GET).then(|| request.headers().clone());
         let mut response = self
             .transport()
-            .execute(self.http(), request, &info)
+            .execute(self.http(), request, info)
             .await
-            .map_err(|e| Error::from(e).for_request(&info))?;
+            .map_err(|e| Error::from(e).for_request(info))?;
         if let Some(headers) = headers {
             response = self
                 .transport()
-                .follow_elsewhere(self.http(), response, headers, &info)
+                .follow_elsewhere(self.http(), response, headers, info)
                 .await
-                .map_err(|e| Error::from(e).for_request(&info))?;
+                .map_err(|e| Error::from(e).for_request(info))?;
         }
-        check_status(response, &info).await
+        if expect.accepts(response.status().as_u16())
+            && response.extensions().get::<NoAnswer>().is_none()
+        {
+            return Ok(response);
+        }
+        Err(error_from_response(response, info).await)
     }
+}
+
+/// The statuses an operation answers with; anything else is an error (read from the body).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Expect {
+    /// Ranges of statuses, inclusive.
+    statuses: &'static [(u16, u16)],
+    /// Whether a redirect the client did not follow (to another origin) is an answer too: a
+    /// file's metadata is read from the redirect to the CDN.
+    redirects: bool,
+}
+
+impl Expect {
+    /// Any success.
+    pub(crate) const SUCCESS: Expect = Expect::of(&[(200, 299)]);
+
+    /// The statuses of these ranges (inclusive).
+    pub(crate) const fn of(statuses: &'static [(u16, u16)]) -> Expect {
+        Expect {
+            statuses,
+            redirects: false,
+        }
+    }
+
+    fn accepts(self, status: u16) -> bool {
+        self.statuses
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&status))
+            || (self.redirects && (300..400).contains(&status))
+    }
+}
+
+/// The answer of a generated operation, unread: its request (or why it could not be built)
+/// sent through [`Hub::execute`] with the operation's own headers.
+async fn answer(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> Result<Response> {
+    answer_with_info(hub, operation, expect, request)
+        .await
+        .map(|(response, _)| response)
+}
+
+async fn answer_with_info(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> Result<(Response, RequestInfo)> {
+    let mut request = request?;
+    let info = RequestInfo::of(operation, request.method().as_str());
+    generated_headers(&mut request, &info);
+    Ok((hub.execute(request, &info, expect).await?, info))
+}
+
+/// The status, headers and whole body of a generated operation's answer.
+async fn answer_parts(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> Result<(u16, HeaderMap, Bytes)> {
+    let (response, info) = answer_with_info(hub, operation, expect, request).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Error::from(e).for_request(&info))?;
+    Ok((status, headers, body))
+}
+
+/// The most bytes a text answer may have (a paper is a few hundred KiB).
+const MAX_TEXT: usize = 64 * 1024 * 1024;
+
+/// A text answer, read whole (at most [`MAX_TEXT`] bytes); text that is not UTF-8 is an error.
+async fn text(operation: &'static str, response: Response) -> Result<String> {
+    let mut body = ByteStream::of_response(response);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = futures::StreamExt::next(&mut body).await {
+        let chunk = chunk?;
+        if bytes.len() + chunk.len() > MAX_TEXT {
+            return Err(Error::Decode {
+                path: ".".into(),
+                message: format!("{operation}: the text answer is longer than {MAX_TEXT} bytes"),
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|e| Error::Decode {
+        path: ".".into(),
+        message: format!("{operation}: the text answer is not UTF-8: {e}"),
+    })
+}
+
+/// The error of a request the generated code could not build (never sent).
+pub(crate) fn request_error(operation: &'static str, e: progenitor_client::Error<()>) -> Error {
+    use progenitor_client::Error as P;
+    let info = RequestInfo::of_operation(operation);
+    match e {
+        P::InvalidRequest(reason) => Error::invalid("request", operation, reason),
+        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+            Error::from(e).for_request(&info)
+        }
+        other => Error::Transport {
+            message: format!("{operation}: the request could not be built: {other}"),
+            maybe_sent: false,
+            idempotent: info.idempotent,
+            source: None,
+        },
+    }
+}
+
+// The answers of generated operations, one function per kind of answer. Each takes the
+// built request as plain data and returns a boxed future: the sending and checking is one
+// non-generic function for every operation; only decoding is per type.
+
+/// A JSON answer, decoded as `T`.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_json<T: DeserializeOwned + Send + 'static>(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<T>> {
+    Box::pin(
+        answer_parts(hub, operation, expect, request)
+            .map(|r| r.and_then(|(_, _, body)| crate::error::decode(&body))),
+    )
+}
+
+/// An answer without a body.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_empty(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<()>> {
+    Box::pin(answer(hub, operation, expect, request).map(|r| r.map(|_| ())))
+}
+
+/// A streamed answer.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_bytes(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<ByteStream>> {
+    Box::pin(answer(hub, operation, expect, request).map(|r| r.map(ByteStream::of_response)))
+}
+
+/// A text answer.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_text(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<String>> {
+    Box::pin(async move { text(operation, answer(hub, operation, expect, request).await?).await })
+}
+
+/// An answer whose headers are the answer; a redirect the client did not follow (to another
+/// origin) is one too.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_headers<H: FromHeaders + Send + 'static>(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<H>> {
+    let expect = Expect {
+        redirects: true,
+        ..expect
+    };
+    Box::pin(
+        answer(hub, operation, expect, request)
+            .map(|r| r.and_then(|r| H::from_headers(r.status().as_u16(), r.headers()))),
+    )
+}
+
+/// A JSON answer and its headers.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_json_with_headers<T, H>(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<(T, H)>>
+where
+    T: DeserializeOwned + Send + 'static,
+    H: FromHeaders + Send + 'static,
+{
+    Box::pin(answer_parts(hub, operation, expect, request).map(|r| {
+        r.and_then(|(status, headers, body)| {
+            Ok((
+                crate::error::decode(&body)?,
+                H::from_headers(status, &headers)?,
+            ))
+        })
+    }))
+}
+
+/// A streamed answer and its headers.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_bytes_with_headers<H: FromHeaders + Send + 'static>(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<(ByteStream, H)>> {
+    Box::pin(answer(hub, operation, expect, request).map(|r| {
+        r.and_then(|r| {
+            let headers = H::from_headers(r.status().as_u16(), r.headers())?;
+            Ok((ByteStream::of_response(r), headers))
+        })
+    }))
+}
+
+/// A text answer and its headers.
+#[allow(
+    dead_code,
+    reason = "called by generated operations, which cargo features may all turn off"
+)]
+pub(crate) fn send_text_with_headers<H: FromHeaders + Send + 'static>(
+    hub: Hub,
+    operation: &'static str,
+    expect: Expect,
+    request: Result<Request>,
+) -> BoxFuture<'static, Result<(String, H)>> {
+    Box::pin(async move {
+        let response = answer(hub, operation, expect, request).await?;
+        let headers = H::from_headers(response.status().as_u16(), response.headers())?;
+        Ok((text(operation, response).await?, headers))
+    })
 }
 
 /// Turns an error status into [`Error::Hub`], reading (a bounded part of) the body.
@@ -751,97 +1010,6 @@ async fn error_from_response(response: Response, info: &RequestInfo) -> Error {
     let headers: HeaderMap = response.headers().clone();
     let body = read_bounded(response, MAX_ERROR_BODY).await;
     crate::error::from_response_parts(info, status, &headers, &body)
-}
-
-pub(crate) async fn map_error<T: DeserializeOwned>(
-    operation: &'static str,
-    e: progenitor_client::Error<()>,
-    decode: bool,
-) -> Error {
-    use progenitor_client::Error as P;
-    let info = RequestInfo::of_operation(operation);
-    match e {
-        P::InvalidRequest(reason) => Error::invalid("request", operation, reason),
-        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-            Error::from(e).for_request(&info)
-        }
-        P::ErrorResponse(rv) => {
-            crate::error::from_response_parts(&info, rv.status().as_u16(), rv.headers(), &[])
-        }
-        P::InvalidResponsePayload(bytes, e) => {
-            if decode {
-                crate::error::decode_error::<T>(&bytes)
-            } else {
-                Error::Decode {
-                    path: ".".into(),
-                    message: e.to_string(),
-                }
-            }
-        }
-        P::UnexpectedResponse(r) => error_from_response(r, &info).await,
-        P::Custom(message) => Error::Transport {
-            message,
-            maybe_sent: false,
-            idempotent: info.idempotent,
-            source: None,
-        },
-    }
-}
-
-/// The answer of a generated JSON operation, or its error.
-pub(crate) async fn finish_json<T: DeserializeOwned>(
-    operation: &'static str,
-    r: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
-) -> Result<T> {
-    match r {
-        Ok(v) => Ok(v.into_inner()),
-        Err(e) => Err(map_error::<T>(operation, e, true).await),
-    }
-}
-
-/// The answer of a generated operation without a body, or its error.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn finish_empty(
-    operation: &'static str,
-    r: std::result::Result<ResponseValue<()>, progenitor_client::Error<()>>,
-) -> Result<()> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) => Err(map_error::<serde_json::Value>(operation, e, false).await),
-    }
-}
-
-/// The body of a generated operation answering bytes, or its error.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn finish_bytes(
-    operation: &'static str,
-    r: std::result::Result<
-        ResponseValue<progenitor_client::ByteStream>,
-        progenitor_client::Error<()>,
-    >,
-) -> Result<ByteStream> {
-    match r {
-        Ok(v) => Ok(ByteStream(v.into_inner().into_inner())),
-        Err(e) => Err(map_error::<serde_json::Value>(operation, e, false).await),
-    }
-}
-
-/// The error of a failed first page, for the paginator.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn page_error<T: DeserializeOwned>(
-    operation: &'static str,
-    e: progenitor_client::Error<()>,
-) -> Error {
-    map_error::<T>(operation, e, true).await
 }
 
 #[cfg(test)]

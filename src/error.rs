@@ -453,32 +453,18 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-/// The [`Error::Decode`] for a body that failed to decode as `T`, naming the JSON path
-/// of the failing value (e.g. `items[3].gated`; `.` for the root).
-pub(crate) fn decode_error<T: DeserializeOwned>(bytes: &[u8]) -> Error {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => Error::Decode {
-            path: e.path().to_string(),
-            message: e.into_inner().to_string(),
-        },
-        // Decoded, so what failed was after the value (trailing data).
-        Ok(_) => Error::Decode {
-            path: ".".to_owned(),
-            message: match de.end() {
-                Err(e) => e.to_string(),
-                Ok(()) => format!(
-                    "the body did not decode as {} once, then did",
-                    std::any::type_name::<T>()
-                ),
-            },
-        },
+/// The [`Error::Decode`] for a body serde_json refused, naming the JSON path of the value
+/// that failed (see [`crate::json_path`]).
+pub(crate) fn decode_failure(bytes: &[u8], e: &serde_json::Error) -> Error {
+    Error::Decode {
+        path: crate::json_path::path_of_error(bytes, e),
+        message: e.to_string(),
     }
 }
 
 /// Decodes a JSON body as `T`; on failure the error names the failing value's path.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|_| decode_error::<T>(bytes))
+    serde_json::from_slice(bytes).map_err(|e| decode_failure(bytes, &e))
 }
 
 /// A URL safe to show: no user info, query or fragment.

@@ -13,8 +13,6 @@
 //! on the Hub's own origin (a renamed repository answers with a relative one) but not to
 //! another origin, and the redirect to the CDN carries the file's metadata.
 
-use futures::StreamExt;
-use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 #[cfg(any(feature = "repos", feature = "buckets"))]
 use url::Url;
@@ -22,9 +20,6 @@ use url::Url;
 use crate::error::{Error, Result};
 #[cfg(any(feature = "repos", feature = "buckets"))]
 use crate::types;
-
-/// The most bytes a text answer may have (a paper is a few hundred KiB).
-const MAX_TEXT: usize = 64 * 1024 * 1024;
 
 /// A value built from an answer's status and headers (implemented by the generated structs).
 #[allow(
@@ -86,90 +81,6 @@ pub(crate) fn integer(headers: &HeaderMap, name: &str) -> Result<Option<u64>> {
 )]
 pub(crate) fn required<T>(name: &str, value: Option<T>) -> Result<T> {
     value.ok_or_else(|| header_error(name, "the answer has no such header"))
-}
-
-/// The answer of a generated operation whose headers are the answer. A redirect the client
-/// did not follow (to another origin) is an answer too.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn finish_headers<H: FromHeaders>(
-    operation: &'static str,
-    r: std::result::Result<ResponseValue<()>, progenitor_client::Error<()>>,
-) -> Result<H> {
-    match r {
-        Ok(v) => H::from_headers(v.status().as_u16(), v.headers()),
-        Err(progenitor_client::Error::UnexpectedResponse(response))
-            if response.status().is_redirection() =>
-        {
-            H::from_headers(response.status().as_u16(), response.headers())
-        }
-        Err(e) => Err(crate::client::map_error::<serde_json::Value>(operation, e, false).await),
-    }
-}
-
-/// The text answer of a generated operation, read whole (at most 64 MiB). Text that is not
-/// UTF-8 is an error.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn finish_text(
-    operation: &'static str,
-    r: std::result::Result<
-        ResponseValue<progenitor_client::ByteStream>,
-        progenitor_client::Error<()>,
-    >,
-) -> Result<String> {
-    let mut body = crate::client::finish_bytes(operation, r).await?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk?;
-        if bytes.len() + chunk.len() > MAX_TEXT {
-            return Err(Error::Decode {
-                path: ".".into(),
-                message: format!("{operation}: the text answer is longer than {MAX_TEXT} bytes"),
-            });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes).map_err(|e| Error::Decode {
-        path: ".".into(),
-        message: format!("{operation}: the text answer is not UTF-8: {e}"),
-    })
-}
-
-/// The answer of a generated operation as `finish` decodes it, with its headers.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn finish_with_headers<T, R, H, F, Fut>(
-    operation: &'static str,
-    r: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
-    finish: F,
-) -> Result<(R, H)>
-where
-    H: FromHeaders,
-    F: FnOnce(
-        &'static str,
-        std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
-    ) -> Fut,
-    Fut: std::future::Future<Output = Result<R>>,
-{
-    let headers = r
-        .as_ref()
-        .ok()
-        .map(|v| H::from_headers(v.status().as_u16(), v.headers()));
-    let body = finish(operation, r).await?;
-    match headers {
-        Some(h) => Ok((body, h?)),
-        None => Err(Error::Decode {
-            path: ".".into(),
-            message: format!("{operation}: an answer without headers"),
-        }),
-    }
 }
 
 /// An etag as the cache names blobs: without the quotes and the weak marker (`W/"…"`).

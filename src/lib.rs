@@ -18,9 +18,11 @@ mod generated {
 pub mod client;
 pub mod commit;
 pub mod config;
+mod de;
 pub mod download;
 pub mod error;
 pub(crate) mod headers;
+mod json_path;
 mod link;
 pub mod operations;
 pub mod pagination;

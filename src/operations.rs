@@ -100,8 +100,6 @@ pub(crate) struct RequestInfo {
     /// Whether this is the commit `POST` (`…/commit/{rev}`), whose 409 means "another commit
     /// is in progress" and which is never sent twice.
     pub(crate) commit: bool,
-    /// Whether the operation pages with a `Link` header.
-    pub(crate) paginated: bool,
 }
 
 impl RequestInfo {
@@ -112,7 +110,6 @@ impl RequestInfo {
         scope: Scope::Account,
         idempotent: false,
         commit: false,
-        paginated: false,
     };
 
     /// The facts about a generated operation (its method is the table's).
@@ -135,7 +132,6 @@ impl RequestInfo {
             scope,
             idempotent,
             commit: false,
-            paginated: false,
         }
     }
 }
@@ -182,7 +178,6 @@ fn by_name() -> &'static HashMap<&'static str, RequestInfo> {
                     scope: Scope::of_template(op.generated_path),
                     idempotent,
                     commit,
-                    paginated: op.link_paginated,
                 };
                 (op.name, info)
             })

@@ -32,17 +32,17 @@
 //! ```
 
 use std::collections::HashSet;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
-use futures::future::BoxFuture;
+use bytes::Bytes;
 use futures::stream::{self, Stream, StreamExt};
-use progenitor_client::ResponseValue;
 use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use url::Url;
 
 use crate::Hub;
-use crate::client::{PAGE_URL_HEADER, page_error};
 use crate::error::{Error, Result};
 use crate::link;
 
@@ -51,8 +51,6 @@ use crate::link;
 pub struct Page<T> {
     items: Vec<T>,
     next: Option<Url>,
-    /// The URL this page was fetched from (after redirects), when known.
-    url: Option<Url>,
 }
 
 impl<T> Page<T> {
@@ -78,14 +76,10 @@ impl<T> Page<T> {
     }
 }
 
-type FirstPage<T> = Box<dyn FnOnce(Hub) -> BoxFuture<'static, Result<Page<T>>> + Send>;
-
-enum Start<T> {
-    #[allow(
-        dead_code,
-        reason = "called by generated operations, which cargo features may all turn off"
-    )]
-    First(FirstPage<T>),
+/// Where a listing starts: the generated call's first request (with the caller's query
+/// parameters, or why it could not be built), or a saved cursor.
+enum Start {
+    First(Result<reqwest::Request>),
     Resume(Url),
 }
 
@@ -94,8 +88,9 @@ enum Start<T> {
 pub struct Paginator<T> {
     hub: Hub,
     operation: &'static str,
-    start: Start<T>,
+    start: Start,
     prefetch: bool,
+    items: PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for Paginator<T> {
@@ -113,8 +108,8 @@ impl<T> std::fmt::Debug for Paginator<T> {
     }
 }
 
-enum State<T> {
-    Start(Start<T>),
+enum State {
+    Start(Start),
     Next(Url),
     /// The next page, already being fetched (with [`Paginator::prefetch`]).
     Fetching(Prefetched),
@@ -132,23 +127,45 @@ impl Drop for Prefetched {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
-    /// A paginator whose first page is fetched by `first` (the generated call, with the
+/// One item of a listing as the Hub sent it: its JSON text, not decoded (see
+/// [`Paginator::raw_items`]).
+///
+/// The text is one valid JSON value, exactly the bytes of the page's answer (it may hold
+/// whitespace, even line breaks, if the Hub's answer did).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem(Bytes);
+
+impl RawItem {
+    /// The item's JSON text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The item's JSON text, owned (a slice of the page's body: no copy).
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// Decodes the item; the error names the JSON path that failed.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        crate::error::decode(&self.0)
+    }
+}
+
+impl<T> Paginator<T> {
+    /// A paginator whose first page is `first` (the generated call's request, with the
     /// caller's query parameters).
     #[allow(
         dead_code,
         reason = "called by generated operations, which cargo features may all turn off"
     )]
-    pub(crate) fn new(
-        hub: Hub,
-        operation: &'static str,
-        first: impl FnOnce(Hub) -> BoxFuture<'static, Result<Page<T>>> + Send + 'static,
-    ) -> Self {
+    pub(crate) fn new(hub: Hub, operation: &'static str, first: Result<reqwest::Request>) -> Self {
         Paginator {
             hub,
             operation,
-            start: Start::First(Box::new(first)),
+            start: Start::First(first),
             prefetch: false,
+            items: PhantomData,
         }
     }
 
@@ -167,6 +184,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
             operation,
             start: Start::Resume(cursor),
             prefetch: false,
+            items: PhantomData,
         })
     }
 
@@ -182,82 +200,35 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
         self
     }
 
+    /// The items of every page as the Hub sent them, not decoded, fetched page by page as the
+    /// stream is polled (with the same guards and laziness as [`Self::items`]). Each page is
+    /// checked to be a JSON array; its items are slices of the page's body, so a program that
+    /// passes them on (a CLI printing JSON lines, a proxy) neither decodes nor re-encodes them.
+    pub fn raw_items(self) -> Pin<Box<dyn Stream<Item = Result<RawItem>> + Send>> {
+        Box::pin(
+            raw_pages(self.hub, self.operation, self.start, self.prefetch)
+                .map(|page| match page.and_then(|p| split_items(&p.body)) {
+                    Ok(items) => stream::iter(items.into_iter().map(Ok)).left_stream(),
+                    Err(e) => stream::once(async move { Err(e) }).right_stream(),
+                })
+                .flatten(),
+        )
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
     /// The pages, one request each, fetched as the stream is polled.
     pub fn pages(self) -> Pin<Box<dyn Stream<Item = Result<Page<T>>> + Send>> {
-        let Paginator {
-            hub,
-            operation,
-            start,
-            prefetch,
-        } = self;
-        let seen: HashSet<String> = HashSet::new();
-        Box::pin(stream::unfold(
-            (State::Start(start), seen, hub),
-            move |(state, mut seen, hub)| async move {
-                // A page arrives decoded (the first one, from the generated call) or raw.
-                let fetched: Result<Fetched<T>> = match state {
-                    State::Done => return None,
-                    State::Fail(e) => return Some((Err(e), (State::Done, seen, hub))),
-                    State::Start(Start::First(first)) => first(hub.clone()).await.map(|page| {
-                        if let Some(url) = &page.url {
-                            seen.insert(url.as_str().to_string());
-                        }
-                        Fetched::Page(page)
-                    }),
-                    State::Start(Start::Resume(url)) | State::Next(url) => {
-                        seen.insert(url.as_str().to_string());
-                        fetch_raw(&hub, operation, url).await.map(Fetched::Raw)
-                    }
-                    State::Fetching(mut pending) => match (&mut pending.0).await {
-                        Ok(r) => r.map(Fetched::Raw),
-                        Err(e) => Err(Error::Transport {
-                            message: format!("the page fetch did not finish: {e}"),
-                            maybe_sent: true,
-                            idempotent: true,
-                            source: None,
-                        }),
-                    },
-                };
-                let fetched = match fetched {
-                    Ok(f) => f,
-                    Err(e) => return Some((Err(e), (State::Done, seen, hub))),
-                };
-                // The next state is decided from the Link header alone, so with prefetch the
-                // next page is on its way while this one is decoded.
-                let next_url = match &fetched {
-                    Fetched::Page(p) => p.next.clone(),
-                    Fetched::Raw(r) => r.next.clone(),
-                };
-                let next = match next_url {
-                    Some(url) => match guard_next(&hub, &url, &seen) {
-                        Ok(()) if prefetch => {
-                            seen.insert(url.as_str().to_string());
-                            let hub = hub.clone();
-                            State::Fetching(Prefetched(tokio::spawn(async move {
-                                fetch_raw(&hub, operation, url).await
-                            })))
-                        }
-                        Ok(()) => State::Next(url),
-                        // This page is yielded; the guard's error comes next, then the end.
-                        Err(e) => State::Fail(e),
-                    },
-                    None => State::Done,
-                };
-                let page = match fetched {
-                    Fetched::Page(p) => Ok(p),
-                    Fetched::Raw(r) => crate::error::decode::<Vec<T>>(&r.body).map(|items| Page {
+        Box::pin(
+            raw_pages(self.hub, self.operation, self.start, self.prefetch).map(|page| {
+                page.and_then(|r| {
+                    crate::error::decode::<Vec<T>>(&r.body).map(|items| Page {
                         items,
                         next: r.next,
-                        url: Some(r.url),
-                    }),
-                };
-                match page {
-                    Ok(p) => Some((Ok(p), (next, seen, hub))),
-                    // A page that does not decode ends the stream (and aborts any prefetch).
-                    Err(e) => Some((Err(e), (State::Done, seen, hub))),
-                }
-            },
-        ))
+                    })
+                })
+            }),
+        )
     }
 
     /// The items of every page, in order, fetched page by page as the stream is polled.
@@ -272,6 +243,76 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                 .flatten(),
         )
     }
+}
+
+/// The items of a page's body (a JSON array), as slices of it.
+fn split_items(body: &Bytes) -> Result<Vec<RawItem>> {
+    let raw: Vec<&RawValue> =
+        serde_json::from_slice(body).map_err(|e| crate::error::decode_failure(body, &e))?;
+    Ok(raw
+        .into_iter()
+        .map(|item| RawItem(body.slice_ref(item.get().as_bytes())))
+        .collect())
+}
+
+/// The pages of a listing, not decoded: the one stream behind every view of a paginator (and
+/// not generic, so the listing machinery is compiled once, whatever the item type).
+fn raw_pages(
+    hub: Hub,
+    operation: &'static str,
+    start: Start,
+    prefetch: bool,
+) -> Pin<Box<dyn Stream<Item = Result<RawPage>> + Send>> {
+    let seen: HashSet<String> = HashSet::new();
+    Box::pin(stream::unfold(
+        (State::Start(start), seen, hub),
+        move |(state, mut seen, hub)| async move {
+            let fetched: Result<RawPage> = match state {
+                State::Done => return None,
+                State::Fail(e) => return Some((Err(e), (State::Done, seen, hub))),
+                State::Start(Start::First(request)) => match request {
+                    Ok(request) => fetch(&hub, operation, request).await,
+                    Err(e) => Err(e),
+                },
+                State::Start(Start::Resume(url)) | State::Next(url) => {
+                    fetch_url(&hub, operation, url).await
+                }
+                State::Fetching(mut pending) => match (&mut pending.0).await {
+                    Ok(r) => r,
+                    Err(e) => Err(Error::Transport {
+                        message: format!("the page fetch did not finish: {e}"),
+                        maybe_sent: true,
+                        idempotent: true,
+                        source: None,
+                    }),
+                },
+            };
+            let page = match fetched {
+                Ok(p) => p,
+                Err(e) => return Some((Err(e), (State::Done, seen, hub))),
+            };
+            seen.insert(page.requested.as_str().to_string());
+            seen.insert(page.url.as_str().to_string());
+            // The next state is decided from the Link header alone, so with prefetch the
+            // next page is on its way while this one is decoded.
+            let next = match page.next.clone() {
+                Some(url) => match guard_next(&hub, &url, &seen) {
+                    Ok(()) if prefetch => {
+                        seen.insert(url.as_str().to_string());
+                        let hub = hub.clone();
+                        State::Fetching(Prefetched(tokio::spawn(async move {
+                            fetch_url(&hub, operation, url).await
+                        })))
+                    }
+                    Ok(()) => State::Next(url),
+                    // This page is yielded; the guard's error comes next, then the end.
+                    Err(e) => State::Fail(e),
+                },
+                None => State::Done,
+            };
+            Some((Ok(page), (next, seen, hub)))
+        },
+    ))
 }
 
 fn guard_next(hub: &Hub, url: &Url, seen: &HashSet<String>) -> Result<()> {
@@ -296,23 +337,26 @@ fn guard_next(hub: &Hub, url: &Url, seen: &HashSet<String>) -> Result<()> {
     Ok(())
 }
 
-/// A page's body, not yet decoded, its next link and its own URL.
+/// A page's body, not yet decoded, its next link, the URL asked for and the one it came from
+/// (after redirects).
 struct RawPage {
-    body: bytes::Bytes,
+    body: Bytes,
     next: Option<Url>,
+    requested: Url,
     url: Url,
 }
 
-enum Fetched<T> {
-    Page(Page<T>),
-    Raw(RawPage),
-}
-
-async fn fetch_raw(hub: &Hub, operation: &'static str, url: Url) -> Result<RawPage> {
-    let mut request = reqwest::Request::new(reqwest::Method::GET, url.clone());
+/// A next page: a `GET` of the URL the previous page's `Link` header gave.
+async fn fetch_url(hub: &Hub, operation: &'static str, url: Url) -> Result<RawPage> {
+    let mut request = reqwest::Request::new(reqwest::Method::GET, url);
     request
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
+    fetch(hub, operation, request).await
+}
+
+async fn fetch(hub: &Hub, operation: &'static str, request: reqwest::Request) -> Result<RawPage> {
+    let requested = request.url().clone();
     let response = hub.send(request, operation).await?;
     // A relative link resolves against the URL the page came from (after redirects).
     let url = response.url().clone();
@@ -320,36 +364,10 @@ async fn fetch_raw(hub: &Hub, operation: &'static str, url: Url) -> Result<RawPa
     let body = response.bytes().await.map_err(|e| {
         Error::from(e).for_request(&crate::operations::RequestInfo::of(operation, "GET"))
     })?;
-    Ok(RawPage { body, next, url })
-}
-
-/// The first page, from the generated call's answer: its next link is resolved against the
-/// URL the page came from (the client records it in [`PAGE_URL_HEADER`]), never against the
-/// endpoint.
-#[allow(
-    dead_code,
-    reason = "called by generated operations, which cargo features may all turn off"
-)]
-pub(crate) async fn first_page<T: DeserializeOwned>(
-    hub: &Hub,
-    operation: &'static str,
-    r: std::result::Result<ResponseValue<Vec<T>>, progenitor_client::Error<()>>,
-) -> Result<Page<T>> {
-    match r {
-        Ok(v) => {
-            let url = v
-                .headers()
-                .get(PAGE_URL_HEADER)
-                .and_then(|u| u.to_str().ok())
-                .and_then(|u| Url::parse(u).ok());
-            let base = url.as_ref().unwrap_or(hub.endpoint());
-            let next = link::next_url(v.headers(), base)?;
-            Ok(Page {
-                items: v.into_inner(),
-                next,
-                url,
-            })
-        }
-        Err(e) => Err(page_error::<Vec<T>>(operation, e).await),
-    }
+    Ok(RawPage {
+        body,
+        next,
+        requested,
+        url,
+    })
 }

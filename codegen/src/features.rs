@@ -143,6 +143,10 @@ pub const FACADE_OPERATIONS: &[(&str, &str)] = &[
         "lfs_batch",
         "`Hub::commit` asks where to upload its LFS files",
     ),
+    (
+        "list_repo_tree",
+        "`Hub::snapshot` lists the revision's files",
+    ),
 ];
 
 /// When an item is compiled.

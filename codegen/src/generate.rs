@@ -60,6 +60,7 @@ pub fn generate(
     crate::patch::patch_open_enums(&mut file, normalised)?;
     crate::patch::patch_sensitive_debug(&mut file, normalised)?;
     crate::patch::shape_urls(&mut file, normalised)?;
+    crate::deserialize::compact_deserialize(&mut file)?;
     check_type_names(&file)?;
     crate::bodies::add_body_builders(&mut file, normalised)?;
     let ops = requests::operations_by_id(normalised);
@@ -73,6 +74,7 @@ pub fn generate(
         };
         plans.push(requests::plan(f, op, requests::is_link_paginated(op))?);
     }
+    requests::into_request_builders(&mut file)?;
     let header_sets: Vec<(String, crate::headers::HeaderSet)> = plans
         .iter()
         .filter_map(|p| p.headers.clone().map(|h| (p.name.to_string(), h)))

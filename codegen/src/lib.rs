@@ -33,6 +33,7 @@
 //!   named by `name` and `url`; a variable's `key` repeats the key of the map holding it.
 
 pub(crate) mod bodies;
+pub mod deserialize;
 pub mod features;
 pub mod generate;
 pub(crate) mod headers;

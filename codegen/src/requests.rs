@@ -101,6 +101,8 @@ pub(crate) struct Plan {
     pub page_item: Option<syn::Type>,
     /// The headers the answer declares (see [`crate::headers`]).
     pub headers: Option<crate::headers::HeaderSet>,
+    /// The statuses of a success, from progenitor's answer match (`200`, `200..=299`, …).
+    pub status: Vec<(u16, u16)>,
 }
 
 /// What an operation answers, from its generated return type.
@@ -127,15 +129,40 @@ impl Answer {
         }
     }
 
-    /// The facade function that turns progenitor's result into it.
-    fn finish(&self) -> TokenStream {
+    /// The facade call that sends the built request and turns the answer into the type.
+    fn send_call(&self, name: &str, expect: &TokenStream) -> TokenStream {
         match self {
-            Answer::Json(_) => quote! { crate::client::finish_json },
-            Answer::Empty => quote! { crate::client::finish_empty },
-            Answer::Bytes => quote! { crate::client::finish_bytes },
-            Answer::Text => quote! { crate::headers::finish_text },
-            Answer::Headers(_) => quote! { crate::headers::finish_headers },
+            Answer::Json(t) => {
+                quote! { crate::client::send_json::<#t>(hub, #name, #expect, request) }
+            }
+            Answer::Empty => quote! { crate::client::send_empty(hub, #name, #expect, request) },
+            Answer::Bytes => quote! { crate::client::send_bytes(hub, #name, #expect, request) },
+            Answer::Text => quote! { crate::client::send_text(hub, #name, #expect, request) },
+            Answer::Headers(h) => {
+                quote! { crate::client::send_headers::<types::#h>(hub, #name, #expect, request) }
+            }
         }
+    }
+
+    /// The facade call that sends the built request and answers the body and its headers.
+    fn send_with_headers_call(
+        &self,
+        name: &str,
+        expect: &TokenStream,
+        headers: &syn::Ident,
+    ) -> Option<TokenStream> {
+        Some(match self {
+            Answer::Json(t) => quote! {
+                crate::client::send_json_with_headers::<#t, types::#headers>(hub, #name, #expect, request)
+            },
+            Answer::Bytes => quote! {
+                crate::client::send_bytes_with_headers::<types::#headers>(hub, #name, #expect, request)
+            },
+            Answer::Text => quote! {
+                crate::client::send_text_with_headers::<types::#headers>(hub, #name, #expect, request)
+            },
+            Answer::Empty | Answer::Headers(_) => return None,
+        })
     }
 }
 
@@ -222,6 +249,33 @@ pub(crate) fn client_methods(file: &syn::File) -> Vec<&syn::ImplItemFn> {
         }
     }
     out
+}
+
+/// [`into_request_builder`] on every method of progenitor's `impl Client`, and out with the
+/// check that `Client` implements progenitor's hooks (nothing calls them any more).
+pub(crate) fn into_request_builders(file: &mut syn::File) -> Result<()> {
+    for item in file.items.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
+        if imp.trait_.is_some() || !p.path.is_ident("Client") {
+            continue;
+        }
+        for it in imp.items.iter_mut() {
+            if let syn::ImplItem::Fn(f) = it
+                && matches!(f.vis, syn::Visibility::Public(_))
+                && f.sig.asyncness.is_some()
+            {
+                into_request_builder(f)?;
+            }
+        }
+    }
+    // `const _: () = { fn assert_client_hooks() where Client: ClientHooks<…> {} };`
+    file.items.retain(|item| {
+        !matches!(item, syn::Item::Const(c) if quote!(#c).to_string().contains("assert_client_hooks"))
+    });
+    Ok(())
 }
 
 /// Names the builders use for themselves: a setter may not take them.
@@ -354,6 +408,7 @@ pub(crate) fn plan(f: &syn::ImplItemFn, op: &Value, paginated: bool) -> Result<P
         .filter(|a| a.path().is_ident("doc"))
         .cloned()
         .collect();
+    let status = success_status(f)?;
     Ok(Plan {
         name,
         inputs,
@@ -361,7 +416,73 @@ pub(crate) fn plan(f: &syn::ImplItemFn, op: &Value, paginated: bool) -> Result<P
         answer,
         page_item,
         headers,
+        status,
     })
+}
+
+/// The success statuses of a progenitor method: the arms but the last (`_`) of the `match`
+/// on the answer's status that ends its body (`200u16 => …`, `200u16..=299u16 => …`).
+fn success_status(f: &syn::ImplItemFn) -> Result<Vec<(u16, u16)>> {
+    let name = &f.sig.ident;
+    let unexpected = || CodegenError::Generator(format!("{name}: no answer `match` to read"));
+    let Some(syn::Stmt::Expr(syn::Expr::Match(m), _)) = f.block.stmts.last() else {
+        return Err(unexpected());
+    };
+    let mut out = Vec::new();
+    for arm in &m.arms {
+        let pat = &arm.pat;
+        let text = quote!(#pat).to_string().replace(' ', "");
+        if text == "_" {
+            continue;
+        }
+        let number = |s: &str| s.trim_end_matches("u16").parse::<u16>().ok();
+        let range = match text.split_once("..=") {
+            Some((lo, hi)) => number(lo).zip(number(hi)),
+            None => number(&text).map(|n| (n, n)),
+        };
+        out.push(range.ok_or_else(|| {
+            CodegenError::Generator(format!("{name}: unexpected status pattern `{text}`"))
+        })?);
+    }
+    if out.is_empty() {
+        return Err(unexpected());
+    }
+    Ok(out)
+}
+
+/// Turns progenitor's async method into a plain function that only builds the request: its
+/// statements up to the hooks (`let info = OperationInfo …`), then `Ok(request)`. Sending,
+/// checking the status and decoding are the facade's, shared by every operation
+/// (`crate::client::send_json` and its siblings), so no operation is a future of its own.
+pub(crate) fn into_request_builder(f: &mut syn::ImplItemFn) -> Result<()> {
+    let name = f.sig.ident.clone();
+    let at = f
+        .block
+        .stmts
+        .iter()
+        .position(|s| {
+            matches!(s, syn::Stmt::Local(l)
+                if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "info"))
+        })
+        .ok_or_else(|| CodegenError::Generator(format!("{name}: no `let info = …` to cut at")))?;
+    let built = f.block.stmts[..at].iter().any(|s| {
+        matches!(s, syn::Stmt::Local(l)
+            if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "request"))
+    });
+    if !built {
+        return Err(CodegenError::Generator(format!(
+            "{name}: no `let request = …` before the hooks"
+        )));
+    }
+    f.block.stmts.truncate(at);
+    f.block
+        .stmts
+        .push(syn::parse_quote! { return ::std::result::Result::Ok(request); });
+    f.sig.asyncness = None;
+    f.sig.output = syn::parse_quote! {
+        -> ::std::result::Result<::reqwest::Request, progenitor_client::Error<()>>
+    };
+    Ok(())
 }
 
 /// `Hub` methods and their request builders (`requests` module) for every plan.
@@ -595,19 +716,25 @@ fn one(p: &Plan) -> (TokenStream, TokenStream) {
         }
     };
     let destructure = quote! { let Self { hub, #(#field_names,)* } = self; };
+    // The request, built now (nothing is sent until the answer is polled); an input the
+    // builder refuses is the answer's error.
+    let build = quote! {
+        #destructure
+        let request = (|| -> crate::Result<::reqwest::Request> {
+            #(#prepare)*
+            hub.raw()
+                .#name(#(#call_args),*)
+                .map_err(|e| crate::client::request_error(#name_str, e))
+        })();
+    };
+    let ranges = p.status.iter().map(|(lo, hi)| quote! { (#lo, #hi) });
+    let expect = quote! { crate::client::Expect::of(&[#(#ranges),*]) };
     let finish = match &p.page_item {
         Some(item) => quote! {
             /// The lazy paginator of this request: nothing is sent until a stream is polled.
             pub fn into_paginator(self) -> crate::pagination::Paginator<#item> {
-                let start = ::std::clone::Clone::clone(&self.hub);
-                crate::pagination::Paginator::new(start, #name_str, move |_hub: crate::Hub| {
-                    ::std::boxed::Box::pin(async move {
-                        #destructure
-                        #(#prepare)*
-                        let r = hub.raw().#name(#(#call_args),*).await;
-                        crate::pagination::first_page(&hub, #name_str, r).await
-                    })
-                })
+                #build
+                crate::pagination::Paginator::new(hub, #name_str, request)
             }
 
             /// The items of every page, fetched as the stream is polled.
@@ -632,32 +759,32 @@ fn one(p: &Plan) -> (TokenStream, TokenStream) {
         },
         None => {
             let ret = p.answer.rust_type();
-            let finish_fn = p.answer.finish();
-            let with_headers = match (&p.headers, &p.answer) {
-                (Some(h), Answer::Json(_) | Answer::Bytes | Answer::Text) => {
+            let send_call = p.answer.send_call(&name_str, &expect);
+            let with_headers = match &p.headers {
+                Some(h) => {
                     let h = format_ident!("{}", h.name);
-                    quote! {
-                        /// Sends the request and decodes the answer and its headers.
-                        pub async fn send_with_headers(self) -> crate::Result<(#ret, types::#h)> {
-                            #destructure
-                            #(#prepare)*
-                            crate::headers::finish_with_headers(
-                                #name_str,
-                                hub.raw().#name(#(#call_args),*).await,
-                                #finish_fn,
-                            )
-                            .await
-                        }
+                    match p.answer.send_with_headers_call(&name_str, &expect, &h) {
+                        Some(call) => quote! {
+                            /// Sends the request and decodes the answer and its headers.
+                            pub fn send_with_headers(self) -> ::futures::future::BoxFuture<
+                                'static,
+                                crate::Result<(#ret, types::#h)>,
+                            > {
+                                #build
+                                #call
+                            }
+                        },
+                        None => quote! {},
                     }
                 }
-                _ => quote! {},
+                None => quote! {},
             };
             quote! {
-                /// Sends the request and decodes the answer.
-                pub async fn send(self) -> crate::Result<#ret> {
-                    #destructure
-                    #(#prepare)*
-                    #finish_fn(#name_str, hub.raw().#name(#(#call_args),*).await).await
+                /// Sends the request and decodes the answer (the future sends nothing until
+                /// polled).
+                pub fn send(self) -> ::futures::future::BoxFuture<'static, crate::Result<#ret>> {
+                    #build
+                    #send_call
                 }
 
                 #with_headers
@@ -673,7 +800,7 @@ fn one(p: &Plan) -> (TokenStream, TokenStream) {
                     type Output = crate::Result<#ret>;
                     type IntoFuture = ::futures::future::BoxFuture<'static, crate::Result<#ret>>;
                     fn into_future(self) -> Self::IntoFuture {
-                        ::std::boxed::Box::pin(self.send())
+                        self.send()
                     }
                 }
             }

@@ -204,6 +204,14 @@ fn generic_of(text: &str, prefix: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The output of `::futures::future::BoxFuture<'static, T>` (the text as it is otherwise).
+fn future_output(text: &str) -> String {
+    text.strip_prefix("::futures::future::BoxFuture<'static,")
+        .and_then(|rest| rest.strip_suffix('>'))
+        .map(|rest| rest.trim().trim_end_matches(',').trim().to_string())
+        .unwrap_or_else(|| text.to_string())
+}
+
 fn read_builder(item: &syn::Item, builders: &mut BTreeMap<String, Builder>) {
     let syn::Item::Impl(i) = item else { return };
     let Some(name) = self_ident(&i.self_ty) else {
@@ -247,6 +255,8 @@ fn read_builder(item: &syn::Item, builders: &mut BTreeMap<String, Builder>) {
                 .join(", ");
             b.setters.insert(name, arg);
         } else if name == "send" {
+            // `send` answers a boxed future of `crate::Result<T>`.
+            let ret = future_output(&ret);
             b.answer = Some(generic_of(&ret, "crate::Result").unwrap_or(ret));
         } else if name == "into_paginator" {
             let item = generic_of(&ret, "crate::pagination::Paginator").unwrap_or(ret);
