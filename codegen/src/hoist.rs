@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::normalise::each_operation;
+use crate::walk::each_operation;
 use crate::walk::strings;
 use crate::{CodegenError, Result};
 

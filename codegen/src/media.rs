@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::normalise::each_operation;
+use crate::walk::each_operation;
 use crate::{CodegenError, Result};
 
 /// A JSON media type of a vendor (`application/vnd.git-lfs+json`).

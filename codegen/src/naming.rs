@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::normalise::each_operation;
+use crate::walk::each_operation;
 use crate::{CodegenError, Result};
 
 /// One operation of the inventory.

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::walk::{METHODS, Place, each_schema, esc, walk_schema};
+use crate::walk::{METHODS, Place, each_operation, each_schema, esc, walk_schema};
 use crate::{CodegenError, Result, hoist, media, naming, served};
 
 /// What each step changed: `(step name, places changed)`, in the order they ran.
@@ -105,27 +105,6 @@ pub fn normalise(mut doc: Value) -> Result<(Value, Report, Vec<naming::Operation
     }
     let rows = naming::operation_rows(&doc)?;
     Ok((doc, report, rows))
-}
-
-/// Calls `f` on every operation: `(path, method, operation, pointer)`.
-pub(crate) fn each_operation(
-    doc: &mut Value,
-    f: &mut dyn FnMut(&str, &str, &mut Value, &str) -> Result<()>,
-) -> Result<()> {
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else {
-                continue;
-            };
-            for (method, op) in item.iter_mut() {
-                if METHODS.contains(&method.as_str()) {
-                    let ptr = format!("/paths/{}/{}", esc(path), method);
-                    f(path, method, op, &ptr)?;
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Upstream declares `openapi: 3.1.0`; openapiv3 only parses 3.0 documents. Everything

@@ -14,7 +14,7 @@
 
 use serde_json::{Value, json};
 
-use crate::normalise::each_operation;
+use crate::walk::each_operation;
 use crate::walk::{METHODS, esc, strings};
 use crate::{CodegenError, Result};
 

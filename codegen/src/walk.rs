@@ -154,3 +154,24 @@ pub fn walk_schema(
     }
     f(s, ptr, place)
 }
+
+/// Calls `f` on every operation: `(path, method, operation, pointer)`.
+pub(crate) fn each_operation(
+    doc: &mut Value,
+    f: &mut dyn FnMut(&str, &str, &mut Value, &str) -> Result<()>,
+) -> Result<()> {
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if METHODS.contains(&method.as_str()) {
+                    let ptr = format!("/paths/{}/{}", esc(path), method);
+                    f(path, method, op, &ptr)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
