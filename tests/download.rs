@@ -10,29 +10,11 @@ use hf_hub_api::repo::Repo;
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::{Error, Hub, HubErrorKind};
 use hf_hub_sim::{Fault, RepoType, SimConfig, SimHandle, Simulator, routes};
-use sha2::Digest;
+
+mod data;
+use data::{noise, sha256};
 
 const REPO: &str = "sim-user/dl";
-
-fn sha256(data: &[u8]) -> String {
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Pseudo-random bytes (nothing dedupes).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 struct Fixture {
     sim: SimHandle,

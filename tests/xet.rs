@@ -7,29 +7,11 @@
 use hf_hub_api::Hub;
 use hf_hub_api::repo::Repo;
 use hf_hub_sim::{DEFAULT_TOKEN, RepoType, SimConfig, SimHandle, Simulator, routes};
-use sha2::Digest;
+
+mod data;
+use data::{noise, sha256};
 
 const REPO: &str = "sim-user/xet";
-
-fn sha256(data: &[u8]) -> String {
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Pseudo-random bytes (nothing dedupes within them).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn sim(config: SimConfig) -> SimHandle {
     let sim = Simulator::start(config.lfs_threshold(1024)).unwrap();
