@@ -7,8 +7,12 @@
 //! leaves it waiting, and never waits itself.
 //!
 //! A part uploaded again after its first upload was placed (a client retrying a part that
-//! did arrive) is kept aside; the completion writes it over its slice and hashes the whole
-//! object again, so the answer is the same as if the parts had been put together at the end.
+//! did arrive) is kept aside; the completion puts it in place of the first and hashes the
+//! whole object again, so the answer is the same as if the parts had been put together at
+//! the end.
+//!
+//! Parts are kept as the chunks they arrived in (see [`crate::object`]): placing one hashes
+//! it and keeps its chunks, copying nothing.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -17,6 +21,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::object::Object;
 use crate::util::lock;
 
 /// How long a completion waits for a handler still placing parts (only a client that sends
@@ -31,14 +36,12 @@ pub(crate) struct Assembly {
 
 #[derive(Debug)]
 struct Inner {
-    size: u64,
-    chunk_size: u64,
     /// The next part to place (1-based).
     next: u32,
     /// Parts that arrived before some part ahead of them.
-    waiting: BTreeMap<u32, Bytes>,
+    waiting: BTreeMap<u32, Vec<Bytes>>,
     /// Parts uploaded again after their first upload was placed.
-    replaced: BTreeMap<u32, Bytes>,
+    replaced: BTreeMap<u32, Vec<Bytes>>,
     /// The object so far and its running hash; `None` while a handler is placing a part.
     work: Option<Work>,
     /// The running hash is no longer the object's (a part was written over): hash it whole.
@@ -47,21 +50,20 @@ struct Inner {
 
 #[derive(Debug)]
 struct Work {
-    data: Vec<u8>,
+    /// The placed parts, in order, each as its chunks.
+    parts: Vec<Vec<Bytes>>,
     sha: Sha256,
 }
 
 impl Assembly {
-    pub(crate) fn new(size: u64, chunk_size: u64) -> Assembly {
+    pub(crate) fn new() -> Assembly {
         Assembly {
             inner: Mutex::new(Inner {
-                size,
-                chunk_size,
                 next: 1,
                 waiting: BTreeMap::new(),
                 replaced: BTreeMap::new(),
                 work: Some(Work {
-                    data: Vec::new(),
+                    parts: Vec::new(),
                     sha: Sha256::new(),
                 }),
                 rehash: false,
@@ -70,7 +72,7 @@ impl Assembly {
     }
 
     /// Takes part `part` (its size already checked) and places every part now in line.
-    pub(crate) fn offer(&self, part: u32, data: Bytes) {
+    pub(crate) fn offer(&self, part: u32, data: Vec<Bytes>) {
         let mut inner = lock(&self.inner);
         if part < inner.next {
             inner.replaced.insert(part, data);
@@ -88,14 +90,11 @@ impl Assembly {
             else {
                 return;
             };
-            let size = inner.size;
             drop(inner);
-            if work.data.capacity() == 0 {
-                work.data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            for chunk in &bytes {
+                work.sha.update(chunk);
             }
-            work.sha.update(&bytes);
-            work.data.extend_from_slice(&bytes);
-            drop(bytes);
+            work.parts.push(bytes);
             inner = lock(&self.inner);
             inner.next = next + 1;
             inner.work = Some(work);
@@ -112,7 +111,7 @@ impl Assembly {
     /// The whole object, once its `parts` parts are all placed and it hashes to `oid`; else
     /// why not (the assembly stays as it was, so parts can be sent again and the upload
     /// completed later).
-    pub(crate) fn finish(&self, parts: u32, oid: &str) -> Result<Vec<u8>, String> {
+    pub(crate) fn finish(&self, parts: u32, oid: &str) -> Result<Object, String> {
         let started = Instant::now();
         let mut inner = lock(&self.inner);
         while inner.work.is_none() && started.elapsed() < BUSY_WAIT {
@@ -129,17 +128,22 @@ impl Assembly {
         let Some(mut work) = inner.work.take() else {
             return Err("the parts are still being put together".to_owned());
         };
-        let chunk = inner.chunk_size;
         let replaced = std::mem::take(&mut inner.replaced);
         inner.rehash |= !replaced.is_empty();
         for (n, bytes) in replaced {
-            let start = usize::try_from(u64::from(n - 1) * chunk).unwrap_or(usize::MAX);
-            if let Some(slot) = work.data.get_mut(start..start.saturating_add(bytes.len())) {
-                slot.copy_from_slice(&bytes);
+            if let Some(slot) = work
+                .parts
+                .get_mut(usize::try_from(n - 1).unwrap_or(usize::MAX))
+            {
+                *slot = bytes;
             }
         }
         let actual = if inner.rehash {
-            crate::util::hex(&Sha256::digest(&work.data))
+            let mut sha = Sha256::new();
+            for chunk in work.parts.iter().flatten() {
+                sha.update(chunk);
+            }
+            crate::util::hex(&sha.finalize())
         } else {
             crate::util::hex(&work.sha.clone().finalize())
         };
@@ -151,7 +155,7 @@ impl Assembly {
                 "sha256 mismatch: the parts hash to {actual}, not {oid}"
             ));
         }
-        Ok(work.data)
+        Ok(Object::from_chunks(work.parts.into_iter().flatten()))
     }
 }
 
@@ -159,8 +163,18 @@ impl Assembly {
 mod tests {
     use super::*;
 
-    fn parts(data: &[u8], chunk: usize) -> Vec<Bytes> {
-        data.chunks(chunk).map(Bytes::copy_from_slice).collect()
+    /// Each part in two chunks, as a body arrives in frames.
+    fn parts(data: &[u8], chunk: usize) -> Vec<Vec<Bytes>> {
+        data.chunks(chunk)
+            .map(|part| {
+                let (a, b) = part.split_at(part.len() / 3);
+                vec![Bytes::copy_from_slice(a), Bytes::copy_from_slice(b)]
+            })
+            .collect()
+    }
+
+    fn one(data: Vec<u8>) -> Vec<Bytes> {
+        vec![Bytes::from(data)]
     }
 
     fn expected(data: &[u8]) -> String {
@@ -176,11 +190,11 @@ mod tests {
             (0..10).rev().collect(),
             vec![3, 1, 0, 2, 9, 8, 4, 5, 7, 6],
         ] {
-            let a = Assembly::new(1000, 100);
+            let a = Assembly::new();
             for i in order {
                 a.offer(i as u32 + 1, pieces[i].clone());
             }
-            assert_eq!(a.finish(10, &expected(&data)).unwrap(), data);
+            assert_eq!(a.finish(10, &expected(&data)).unwrap().to_bytes(), data);
         }
     }
 
@@ -188,33 +202,33 @@ mod tests {
     fn a_part_sent_again_with_other_bytes_wins() {
         let data: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
         let pieces = parts(&data, 100);
-        let a = Assembly::new(300, 100);
+        let a = Assembly::new();
         // Part 1 is placed, then sent again with the right bytes after a wrong first try.
-        a.offer(1, Bytes::from(vec![9u8; 100]));
+        a.offer(1, one(vec![9u8; 100]));
         a.offer(2, pieces[1].clone());
         a.offer(1, pieces[0].clone());
         a.offer(3, pieces[2].clone());
-        assert_eq!(a.finish(3, &expected(&data)).unwrap(), data);
+        assert_eq!(a.finish(3, &expected(&data)).unwrap().to_bytes(), data);
     }
 
     #[test]
     fn a_mismatch_keeps_the_parts_for_another_try() {
         let data: Vec<u8> = (0..200u32).map(|i| i as u8).collect();
         let pieces = parts(&data, 100);
-        let a = Assembly::new(200, 100);
+        let a = Assembly::new();
         a.offer(1, pieces[0].clone());
-        a.offer(2, Bytes::from(vec![0u8; 100]));
+        a.offer(2, one(vec![0u8; 100]));
         let err = a.finish(2, &expected(&data)).unwrap_err();
         assert!(err.contains("sha256 mismatch"), "{err}");
         a.offer(2, pieces[1].clone());
-        assert_eq!(a.finish(2, &expected(&data)).unwrap(), data);
+        assert_eq!(a.finish(2, &expected(&data)).unwrap().to_bytes(), data);
     }
 
     #[test]
     fn a_missing_part_is_an_error() {
-        let a = Assembly::new(300, 100);
-        a.offer(1, Bytes::from(vec![1u8; 100]));
-        a.offer(3, Bytes::from(vec![1u8; 100]));
+        let a = Assembly::new();
+        a.offer(1, one(vec![1u8; 100]));
+        a.offer(3, one(vec![1u8; 100]));
         let err = a.finish(3, "00").unwrap_err();
         assert!(err.contains("part 2"), "{err}");
     }

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::config::SimConfig;
 use crate::fault::Faults;
+use crate::object::Object;
 use crate::server::{self, Running};
 use crate::shared::Shared;
 use crate::state::{CommitRequest, Entry, Op, Repo, fmt_date};
@@ -186,9 +187,10 @@ impl SimHandle {
             crate::state::validate_path(path)?;
             let entry = if !content.is_empty() && content.len() as u64 >= threshold {
                 let oid = sha256_hex(content);
-                state
-                    .lfs
-                    .insert(oid.clone(), Bytes::copy_from_slice(content));
+                state.lfs.insert(
+                    oid.clone(),
+                    Object::from_bytes(Bytes::copy_from_slice(content)),
+                );
                 Entry::lfs(oid, content.len() as u64)
             } else {
                 Entry::regular(Bytes::copy_from_slice(content))
@@ -320,9 +322,10 @@ impl SimHandle {
         .unwrap_or_default()
     }
 
-    /// An object of LFS storage, by sha256.
+    /// An object of LFS storage, by sha256 (in one buffer: a copy of a multipart upload).
     pub fn lfs_object(&self, oid: &str) -> Option<Bytes> {
-        self.shared.state().lfs.get(oid).cloned()
+        let object = self.shared.state().lfs.get(oid).cloned();
+        object.map(|o| o.to_bytes())
     }
 
     /// How many objects LFS storage holds.
@@ -334,7 +337,7 @@ impl SimHandle {
 fn to_sim_file(
     path: &str,
     entry: &Entry,
-    lfs: &std::collections::HashMap<String, Bytes>,
+    lfs: &std::collections::HashMap<String, Object>,
 ) -> SimFile {
     match entry {
         Entry::Regular { data, oid } => SimFile {
@@ -358,7 +361,7 @@ fn to_sim_file(
                 size: *size,
                 pointer_size: *pointer_size,
             }),
-            content: lfs.get(sha256).cloned().unwrap_or_default(),
+            content: lfs.get(sha256).map(Object::to_bytes).unwrap_or_default(),
         },
     }
 }

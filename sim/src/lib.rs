@@ -31,6 +31,7 @@ mod config;
 mod fault;
 mod handle;
 mod handlers;
+mod object;
 mod resolve;
 mod server;
 mod shared;

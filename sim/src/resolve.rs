@@ -10,8 +10,9 @@
 use bytes::Bytes;
 
 use crate::SimError;
+use crate::object::Object;
 use crate::state::{Entry, State};
-use crate::util::{Resp, error_response, response, set_header};
+use crate::util::{Resp, SimBody, error_response, response, set_header};
 
 /// What a resolve request names.
 pub(crate) struct Resolve<'a> {
@@ -53,7 +54,7 @@ pub(crate) fn resolve(
     };
     match entry {
         Entry::Regular { data, oid } => {
-            let mut resp = ranged(data.clone(), r.range);
+            let mut resp = ranged(&Object::from_bytes(data.clone()), r.range);
             set_header(&mut resp, "etag", &format!("\"{oid}\""));
             set_header(&mut resp, "x-repo-commit", &commit.id);
             Ok(resp)
@@ -97,7 +98,6 @@ pub(crate) fn storage_get(state: &State, oid: &str, range: Option<&str>) -> Resu
     let data = state
         .lfs
         .get(oid)
-        .cloned()
         .ok_or_else(|| SimError::new(404, None, format!("No object {oid}")))?;
     let mut resp = ranged(data, range);
     set_header(&mut resp, "etag", &format!("\"{oid}\""));
@@ -105,8 +105,8 @@ pub(crate) fn storage_get(state: &State, oid: &str, range: Option<&str>) -> Resu
 }
 
 /// The whole body (200), or the part `Range: bytes=a-[b]` asks for (206), or 416.
-fn ranged(data: Bytes, range: Option<&str>) -> Resp {
-    let len = data.len() as u64;
+fn ranged(data: &Object, range: Option<&str>) -> Resp {
+    let len = data.len();
     let Some((start, end)) = range.and_then(|r| parse_range(r, len)) else {
         if range.is_some_and(|r| r.trim().starts_with("bytes=")) && len > 0 {
             let mut resp = error_response(&SimError::new(416, None, "Range Not Satisfiable"));
@@ -114,15 +114,15 @@ fn ranged(data: Bytes, range: Option<&str>) -> Resp {
             return resp;
         }
         // Explicit, so that a HEAD of an empty file says 0 too.
-        let len = data.len().to_string();
-        let mut resp = response(200, "application/octet-stream", data);
+        let mut resp = response(200, "application/octet-stream", Bytes::new());
+        *resp.body_mut() = SimBody::chunks(data.chunks());
+        let len = len.to_string();
         set_header(&mut resp, "accept-ranges", "bytes");
         set_header(&mut resp, "content-length", &len);
         return resp;
     };
-    let part =
-        data.slice(usize::try_from(start).unwrap_or(0)..usize::try_from(end + 1).unwrap_or(0));
-    let mut resp = response(206, "application/octet-stream", part);
+    let mut resp = response(206, "application/octet-stream", Bytes::new());
+    *resp.body_mut() = SimBody::chunks(data.slice(start, end + 1));
     set_header(&mut resp, "accept-ranges", "bytes");
     set_header(
         &mut resp,
@@ -156,11 +156,17 @@ mod tests {
         assert_eq!(parse_range("bytes=10-", 10), None);
         assert_eq!(parse_range("bytes=0-", 0), None);
         assert_eq!(parse_range("items=0-", 10), None);
-        let r = ranged(Bytes::from_static(b"0123456789"), Some("bytes=7-"));
+        let r = ranged(
+            &Object::from_bytes(Bytes::from_static(b"0123456789")),
+            Some("bytes=7-"),
+        );
         assert_eq!(r.status().as_u16(), 206);
-        let r = ranged(Bytes::from_static(b"0123456789"), Some("bytes=70-"));
+        let r = ranged(
+            &Object::from_bytes(Bytes::from_static(b"0123456789")),
+            Some("bytes=70-"),
+        );
         assert_eq!(r.status().as_u16(), 416);
-        let r = ranged(Bytes::from_static(b"0123456789"), None);
+        let r = ranged(&Object::from_bytes(Bytes::from_static(b"0123456789")), None);
         assert_eq!(r.status().as_u16(), 200);
     }
 }

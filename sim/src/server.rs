@@ -187,6 +187,37 @@ fn cut_body(resp: Resp, after: usize) -> Resp {
     Resp::from_parts(head, crate::util::SimBody::cut(body.into_bytes(), after))
 }
 
+/// The request body as the frames it arrived in (slices of hyper's read buffers, not copied),
+/// at most `max` bytes.
+async fn read_body(body: Incoming, max: usize) -> Result<Vec<Bytes>, SimError> {
+    let mut body = Limited::new(body, max);
+    let mut chunks = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    chunks.push(data);
+                }
+            }
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(SimError::new(
+                    413,
+                    None,
+                    format!("Request body larger than {max} bytes"),
+                ));
+            }
+            Err(e) => {
+                return Err(SimError::new(
+                    400,
+                    None,
+                    format!("Could not read the request body: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(chunks)
+}
+
 async fn handle(
     shared: Arc<Shared>,
     origin: Origin,
@@ -205,25 +236,7 @@ async fn handle(
     if let Some(Fault::Delay(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
-    let body: Result<Bytes, SimError> = match Limited::new(body, shared.cfg.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(SimError::new(
-            413,
-            None,
-            format!(
-                "Request body larger than {} bytes",
-                shared.cfg.max_body_bytes
-            ),
-        )),
-        Err(e) => Err(SimError::new(
-            400,
-            None,
-            format!("Could not read the request body: {e}"),
-        )),
-    };
+    let body = read_body(body, shared.cfg.max_body_bytes).await;
     let mut resp = match (fault, body) {
         (Some(Fault::Drop), _) => {
             kill.notify_one();

@@ -317,7 +317,7 @@ pub(crate) struct ListKey {
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) repos: IndexMap<(RepoType, String), Repo>,
-    pub(crate) lfs: HashMap<String, Bytes>,
+    pub(crate) lfs: HashMap<String, crate::object::Object>,
     /// The Xet hash of each object uploaded through Xet, by sha256.
     pub(crate) xet_hashes: HashMap<String, String>,
     pub(crate) pending_uploads: HashMap<String, u64>,
@@ -560,7 +560,7 @@ impl State {
                 } => {
                     if let Entry::Lfs { sha256, size, .. } = entry {
                         match lfs.get(sha256) {
-                            Some(data) if data.len() as u64 == *size => {}
+                            Some(data) if data.len() == *size => {}
                             Some(data) => {
                                 return Err(SimError::new(
                                     400,

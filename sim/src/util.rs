@@ -14,11 +14,11 @@ use crate::SimError;
 /// The response type every handler produces.
 pub(crate) type Resp = Response<SimBody>;
 
-/// A body held whole in memory; or, for a cut download ([`SimBody::cut`]), the first bytes of
-/// one and then a failure, which makes hyper close the connection mid-body.
-#[derive(Debug, Default)]
+/// A body held whole in memory, as one or more chunks; or, for a cut download
+/// ([`SimBody::cut`]), the first bytes of one, then an error that drops the connection.
+#[derive(Debug)]
 pub(crate) struct SimBody {
-    data: Option<Bytes>,
+    data: std::collections::VecDeque<Bytes>,
     /// The length announced (`Content-Length`).
     len: u64,
     /// Fail once the data is sent.
@@ -29,9 +29,14 @@ pub(crate) struct SimBody {
 
 impl SimBody {
     pub(crate) fn new(data: Bytes) -> SimBody {
+        SimBody::chunks(vec![data])
+    }
+
+    /// A body sent as these chunks, one frame each (no copy into one buffer).
+    pub(crate) fn chunks(chunks: Vec<Bytes>) -> SimBody {
         SimBody {
-            len: data.len() as u64,
-            data: (!data.is_empty()).then_some(data),
+            len: chunks.iter().map(|c| c.len() as u64).sum(),
+            data: chunks.into_iter().filter(|c| !c.is_empty()).collect(),
             fail: false,
             flushed: false,
         }
@@ -39,9 +44,10 @@ impl SimBody {
 
     /// The same announced length, only `after` bytes sent, then the connection dropped.
     pub(crate) fn cut(data: Bytes, after: usize) -> SimBody {
+        let sent = data.slice(..after.min(data.len()));
         SimBody {
             len: data.len() as u64,
-            data: Some(data.slice(..after.min(data.len()))),
+            data: std::iter::once(sent).filter(|c| !c.is_empty()).collect(),
             fail: true,
             flushed: false,
         }
@@ -49,7 +55,7 @@ impl SimBody {
 
     /// The whole body, for the fault layer.
     pub(crate) fn into_bytes(self) -> Bytes {
-        self.data.unwrap_or_default()
+        crate::object::join(&Vec::from(self.data))
     }
 }
 
@@ -61,7 +67,7 @@ impl http_body::Body for SimBody {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-        if let Some(data) = self.data.take() {
+        if let Some(data) = self.data.pop_front() {
             return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(data))));
         }
         if self.fail && !self.flushed {
@@ -80,7 +86,7 @@ impl http_body::Body for SimBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none() && !self.fail
+        self.data.is_empty() && !self.fail
     }
 
     fn size_hint(&self) -> http_body::SizeHint {

@@ -5,8 +5,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::SimError;
+use crate::object::Object;
 use crate::state::Multipart;
-use crate::util::{Resp, div_ceil, is_hex, json, response, set_header, sha256_hex};
+use crate::util::{Resp, div_ceil, is_hex, json, response, set_header};
 
 use super::{Ctx, RepoRef, check_write};
 
@@ -89,7 +90,7 @@ pub(super) fn lfs_batch(ctx: &Ctx<'_>, r: &RepoRef) -> Result<Resp, SimError> {
             continue;
         }
         if let Some(stored) = state.lfs.get(&obj.oid) {
-            if stored.len() as u64 == obj.size {
+            if stored.len() == obj.size {
                 objects.push(json!({ "oid": obj.oid, "size": obj.size }));
             } else {
                 objects.push(json!({
@@ -127,7 +128,7 @@ pub(super) fn lfs_batch(ctx: &Ctx<'_>, r: &RepoRef) -> Result<Resp, SimError> {
                     size: obj.size,
                     chunk_size: chunk,
                     parts: Default::default(),
-                    assembly: std::sync::Arc::new(crate::assembly::Assembly::new(obj.size, chunk)),
+                    assembly: std::sync::Arc::new(crate::assembly::Assembly::new()),
                 },
             );
             json!({ "href": format!("{storage}upload/{}/complete", obj.oid), "header": header })
@@ -184,7 +185,7 @@ pub(super) fn lfs_verify(ctx: &Ctx<'_>, r: &RepoRef) -> Result<Resp, SimError> {
     check_write(&state, ctx, r)?;
     let body: VerifyBody = ctx.json_body()?;
     match state.lfs.get(&body.oid) {
-        Some(data) if data.len() as u64 == body.size => Ok(lfs_json(200, &json!({}))),
+        Some(data) if data.len() == body.size => Ok(lfs_json(200, &json!({}))),
         Some(data) => Err(SimError::new(
             422,
             None,
@@ -207,21 +208,27 @@ pub(super) fn lfs_verify(ctx: &Ctx<'_>, r: &RepoRef) -> Result<Resp, SimError> {
 
 /// A part's `ETag`: a digest of its content (CRC-32 and length, 32 hex digits), as storage
 /// answers one; cheap, so that receiving parts is not slowed by it.
-fn etag_of(data: &[u8]) -> String {
-    format!("\"{:08x}{:024x}\"", crc32fast::hash(data), data.len())
+fn etag_of(chunks: &[Bytes]) -> String {
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = 0;
+    for chunk in chunks {
+        crc.update(chunk);
+        len += chunk.len();
+    }
+    format!("\"{:08x}{len:024x}\"", crc.finalize())
 }
 
 pub(super) fn storage_put(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
-    let mut state = ctx.shared.state();
-    let Some(&expected) = state.pending_uploads.get(oid) else {
+    let Some(expected) = ctx.shared.state().pending_uploads.get(oid).copied() else {
         return Err(SimError::new(
             403,
             None,
             format!("No upload of {oid} was requested through the LFS batch endpoint"),
         ));
     };
-    let data = ctx.body.clone();
-    if data.len() as u64 != expected {
+    // Hashed outside the state's lock, as the chunks it arrived in.
+    let data = Object::from_chunks(ctx.chunks.iter().cloned());
+    if data.len() != expected {
         return Err(SimError::new(
             400,
             None,
@@ -231,7 +238,7 @@ pub(super) fn storage_put(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
             ),
         ));
     }
-    let actual = sha256_hex(&data);
+    let actual = data.sha256_hex();
     if actual != oid {
         return Err(SimError::new(
             400,
@@ -239,7 +246,8 @@ pub(super) fn storage_put(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
             format!("sha256 mismatch: the body hashes to {actual}, not {oid}"),
         ));
     }
-    let etag = etag_of(&data);
+    let etag = etag_of(&ctx.chunks);
+    let mut state = ctx.shared.state();
     state.lfs.insert(oid.to_owned(), data);
     state.pending_uploads.remove(oid);
     state.multipart.remove(oid);
@@ -268,12 +276,13 @@ pub(super) fn storage_part(ctx: &Ctx<'_>, oid: &str, part: u32) -> Result<Resp, 
     }
     let start = u64::from(part - 1) * upload.chunk_size;
     let expected = upload.chunk_size.min(upload.size - start);
-    let data = ctx.body.clone();
-    if data.len() as u64 != expected {
+    let data = ctx.chunks.clone();
+    let len: u64 = data.iter().map(|c| c.len() as u64).sum();
+    if len != expected {
         return Err(SimError::new(
             400,
             None,
-            format!("Part {part} has {} bytes, expected {expected}", data.len()),
+            format!("Part {part} has {len} bytes, expected {expected}"),
         ));
     }
     let etag = etag_of(&data);
@@ -358,7 +367,7 @@ pub(super) fn storage_complete(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimErro
         .assembly
         .finish(u32::try_from(expected_parts).unwrap_or(u32::MAX), oid)
         .map_err(|e| SimError::new(400, None, e))?;
-    state.lfs.insert(oid.to_owned(), Bytes::from(assembled));
+    state.lfs.insert(oid.to_owned(), assembled);
     state.multipart.remove(oid);
     state.pending_uploads.remove(oid);
     Ok(json(200, &json!({})))

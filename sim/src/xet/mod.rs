@@ -295,7 +295,9 @@ async fn materialize(shared: &Shared, backend: &Backend, shard: &Bytes) -> Resul
         let sha = crate::util::hex(&sha2::Sha256::digest(&data));
         let mut state = shared.state();
         state.xet_hashes.insert(sha.clone(), hash.hex());
-        state.lfs.insert(sha, data);
+        state
+            .lfs
+            .insert(sha, crate::object::Object::from_bytes(data.into()));
     }
     Ok(())
 }
