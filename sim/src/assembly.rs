@@ -11,8 +11,8 @@
 //! whole object again, so the answer is the same as if the parts had been put together at
 //! the end.
 //!
-//! Parts are kept as the chunks they arrived in (see [`crate::object`]): placing one hashes
-//! it and keeps its chunks, copying nothing.
+//! Parts are kept as the bodies they arrived in (see [`crate::object`]): placing one hashes
+//! it and keeps its buffer, copying nothing.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

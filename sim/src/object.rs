@@ -1,9 +1,9 @@
-//! An object of LFS storage, kept as the chunks it arrived in.
+//! An object of LFS storage, kept as the request bodies it arrived in.
 //!
-//! A request body comes off the connection as hyper's frames, each a `Bytes` slice of its read
-//! buffer; an object keeps those slices as they are (no copy into one buffer, no fresh pages
-//! for it), and a download answers with slices of them. Only the public accessors that hand
-//! out one contiguous `Bytes` join the chunks, and only when there are several.
+//! A multipart upload is kept as its parts' bodies (no copy of them into one object buffer, no
+//! fresh pages for one), and a download answers with slices of them. Only the public
+//! accessors that hand out one contiguous `Bytes` join the chunks, and only when there are
+//! several.
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::Request;
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
@@ -187,17 +187,31 @@ fn cut_body(resp: Resp, after: usize) -> Resp {
     Resp::from_parts(head, crate::util::SimBody::cut(body.into_bytes(), after))
 }
 
-/// The request body as the frames it arrived in (slices of hyper's read buffers, not copied),
-/// at most `max` bytes.
-async fn read_body(body: Incoming, max: usize) -> Result<Vec<Bytes>, SimError> {
+/// The request body in one buffer of at most `max` bytes, sized by its `Content-Length`.
+///
+/// Each frame is copied out as it arrives, so hyper reuses its read buffer (warm, already
+/// faulted in) instead of allocating a fresh one for every read while earlier frames are
+/// held; the one buffer is allocated once.
+async fn read_body(body: Incoming, announced: Option<u64>, max: usize) -> Result<Bytes, SimError> {
     let mut body = Limited::new(body, max);
-    let mut chunks = Vec::new();
+    let capacity = announced.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
+    let mut all = BytesMut::with_capacity(capacity);
+    let mut one: Option<Bytes> = None;
     while let Some(frame) = body.frame().await {
         match frame {
             Ok(frame) => {
-                if let Ok(data) = frame.into_data() {
-                    chunks.push(data);
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if all.is_empty() && one.is_none() && capacity == 0 {
+                    // A body of one frame needs no copy.
+                    one = Some(data);
+                    continue;
                 }
+                if let Some(first) = one.take() {
+                    all.extend_from_slice(&first);
+                }
+                all.extend_from_slice(&data);
             }
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return Err(SimError::new(
@@ -215,7 +229,7 @@ async fn read_body(body: Incoming, max: usize) -> Result<Vec<Bytes>, SimError> {
             }
         }
     }
-    Ok(chunks)
+    Ok(one.unwrap_or_else(|| all.freeze()))
 }
 
 async fn handle(
@@ -236,7 +250,12 @@ async fn handle(
     if let Some(Fault::Delay(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
-    let body = read_body(body, shared.cfg.max_body_bytes).await;
+    let announced = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = read_body(body, announced, shared.cfg.max_body_bytes).await;
     let mut resp = match (fault, body) {
         (Some(Fault::Drop), _) => {
             kill.notify_one();

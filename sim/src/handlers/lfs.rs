@@ -227,7 +227,7 @@ pub(super) fn storage_put(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
         ));
     };
     // Hashed outside the state's lock, as the chunks it arrived in.
-    let data = Object::from_chunks(ctx.chunks.iter().cloned());
+    let data = Object::from_bytes(ctx.body.clone());
     if data.len() != expected {
         return Err(SimError::new(
             400,
@@ -246,7 +246,7 @@ pub(super) fn storage_put(ctx: &Ctx<'_>, oid: &str) -> Result<Resp, SimError> {
             format!("sha256 mismatch: the body hashes to {actual}, not {oid}"),
         ));
     }
-    let etag = etag_of(&ctx.chunks);
+    let etag = etag_of(std::slice::from_ref(&ctx.body));
     let mut state = ctx.shared.state();
     state.lfs.insert(oid.to_owned(), data);
     state.pending_uploads.remove(oid);
@@ -276,7 +276,7 @@ pub(super) fn storage_part(ctx: &Ctx<'_>, oid: &str, part: u32) -> Result<Resp, 
     }
     let start = u64::from(part - 1) * upload.chunk_size;
     let expected = upload.chunk_size.min(upload.size - start);
-    let data = ctx.chunks.clone();
+    let data = vec![ctx.body.clone()];
     let len: u64 = data.iter().map(|c| c.len() as u64).sum();
     if len != expected {
         return Err(SimError::new(

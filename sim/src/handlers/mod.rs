@@ -303,10 +303,7 @@ struct Ctx<'a> {
     parts: &'a Parts,
     query: Vec<(String, String)>,
     user: Option<&'a SimUser>,
-    /// The body in one buffer; empty for the storage uploads, which take `chunks`.
     body: Bytes,
-    /// The body of a storage upload (`StoragePut`, `StoragePart`) as it arrived.
-    chunks: Vec<Bytes>,
 }
 
 impl Ctx<'_> {
@@ -358,7 +355,7 @@ impl Ctx<'_> {
 }
 
 /// Handles a classified request whose body has been read.
-pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Vec<Bytes>) -> Resp {
+pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Bytes) -> Resp {
     let is_storage = matches!(
         route,
         Route::StoragePut { .. }
@@ -381,18 +378,12 @@ pub(crate) fn dispatch(shared: &Shared, route: Route, parts: &Parts, body: Vec<B
             }
         }
     };
-    // Uploaded objects are kept as their frames; every other body is read in one piece.
-    let (body, chunks) = match route {
-        Route::StoragePut { .. } | Route::StoragePart { .. } => (Bytes::new(), body),
-        _ => (crate::object::join(&body), Vec::new()),
-    };
     let ctx = Ctx {
         shared,
         parts,
         query: query_pairs(parts.uri.query()),
         user,
         body,
-        chunks,
     };
     let result = match route {
         Route::CreateRepo => create_repo(&ctx),

@@ -297,7 +297,7 @@ async fn materialize(shared: &Shared, backend: &Backend, shard: &Bytes) -> Resul
         state.xet_hashes.insert(sha.clone(), hash.hex());
         state
             .lfs
-            .insert(sha, crate::object::Object::from_bytes(data.into()));
+            .insert(sha, crate::object::Object::from_bytes(data));
     }
     Ok(())
 }
