@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 /// The bytes of one stored object, in order.
@@ -71,22 +71,7 @@ impl Object {
 
     /// All of it in one buffer (a copy only when it is in several chunks).
     pub(crate) fn to_bytes(&self) -> Bytes {
-        join(&self.chunks)
-    }
-}
-
-/// `chunks` in one buffer: the chunk itself when there is one.
-pub(crate) fn join(chunks: &[Bytes]) -> Bytes {
-    match chunks {
-        [] => Bytes::new(),
-        [one] => one.clone(),
-        many => {
-            let mut all = BytesMut::with_capacity(many.iter().map(Bytes::len).sum());
-            for chunk in many {
-                all.extend_from_slice(chunk);
-            }
-            all.freeze()
-        }
+        crate::util::join(&self.chunks)
     }
 }
 
@@ -120,7 +105,7 @@ mod tests {
             (99, 100),
             (50, 500),
         ] {
-            let got = join(&o.slice(a, b));
+            let got = crate::util::join(&o.slice(a, b));
             assert_eq!(got, data[a as usize..(b as usize).min(100)], "{a}..{b}");
         }
         assert!(o.slice(100, 200).is_empty());

@@ -55,7 +55,7 @@ impl SimBody {
 
     /// The whole body, for the fault layer.
     pub(crate) fn into_bytes(self) -> Bytes {
-        crate::object::join(&Vec::from(self.data))
+        join(&Vec::from(self.data))
     }
 }
 
@@ -91,6 +91,21 @@ impl http_body::Body for SimBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         http_body::SizeHint::with_exact(self.len)
+    }
+}
+
+/// `chunks` in one buffer: the chunk itself when there is one.
+pub(crate) fn join(chunks: &[Bytes]) -> Bytes {
+    match chunks {
+        [] => Bytes::new(),
+        [one] => one.clone(),
+        many => {
+            let mut all = bytes::BytesMut::with_capacity(many.iter().map(Bytes::len).sum());
+            for chunk in many {
+                all.extend_from_slice(chunk);
+            }
+            all.freeze()
+        }
     }
 }
 
