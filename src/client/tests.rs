@@ -1,5 +1,6 @@
 //! Unit tests of `client`.
 
+use super::builtin::tls_config;
 use super::*;
 
 #[test]
