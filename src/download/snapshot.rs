@@ -281,7 +281,7 @@ impl SnapshotRequest {
         }
         // The largest first: a big file's body (one stream, hashed in order) then runs beside
         // all the small ones instead of starting last and running alone.
-        files.sort_by(|a, b| b.size.cmp(&a.size));
+        files.sort_by_key(|f| std::cmp::Reverse(f.size));
         Ok(files)
     }
 
