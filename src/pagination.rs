@@ -432,3 +432,6 @@ async fn fetch(hub: &Hub, operation: &'static str, request: reqwest::Request) ->
         url,
     })
 }
+
+#[cfg(test)]
+mod tests;

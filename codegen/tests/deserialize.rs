@@ -27,19 +27,19 @@ fn utc_dates_go_through_the_fast_date_decoder_and_the_rest_through_value() {
         "#,
     );
     assert!(
-        out.contains("crate::de::date(&mut map, &mut f0, FIELDS[0])"),
+        out.contains("crate::de::date(&mut map, &mut f0, FIELDS[0usize])"),
         "{out}"
     );
     assert!(
-        out.contains("crate::de::date(&mut map, &mut f1, FIELDS[1])"),
+        out.contains("crate::de::date(&mut map, &mut f1, FIELDS[1usize])"),
         "{out}"
     );
     assert!(
-        out.contains("crate::de::value(&mut map, &mut f2, FIELDS[2])"),
+        out.contains("crate::de::value(&mut map, &mut f2, FIELDS[2usize])"),
         "{out}"
     );
     assert!(
-        out.contains("crate::de::value(&mut map, &mut f3, FIELDS[3])"),
+        out.contains("crate::de::value(&mut map, &mut f3, FIELDS[3usize])"),
         "{out}"
     );
     // The derive is gone: the compact impl replaces it.

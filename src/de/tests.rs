@@ -89,7 +89,7 @@ impl<'de> serde::Deserialize<'de> for Dated {
 #[test]
 fn date_fields_decode_like_chronos_serde() {
     let d: Dated = serde_json::from_str(
-        r#"{"at":"2024-05-01T12:34:56.789Z","maybe":"2024-05-01T14:34:56+02:00"}"#,
+        r#"{"at":"2024-05-01T12:34:56.789Z","maybe":"2024-05-01T14:34:56.789+02:00"}"#,
     )
     .unwrap();
     assert_eq!(d.at, chrono_parse("2024-05-01T12:34:56.789Z").unwrap());
