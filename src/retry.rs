@@ -13,8 +13,7 @@
 //! batch and verify calls) and the object-storage requests of LFS uploads (part and whole
 //! `PUT`s, the multipart completion). The commit `POST` is never retried.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
@@ -132,7 +131,7 @@ impl RetryPolicy {
         status: Option<u16>,
         headers: Option<&HeaderMap>,
     ) -> Option<Duration> {
-        self.delay_with(attempt, hint_for(status, headers), jitter_fraction())
+        self.delay_with(attempt, hint_for(status, headers), fastrand::f64())
     }
 
     /// [`delay_for`](Self::delay_for) with the server's hint already read and the
@@ -280,17 +279,16 @@ fn server_wait_hint_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration>
 /// The longest wait the policy allows a server to ask for (guards against overflow).
 const MAX_HINT_SECS: u64 = 365 * 24 * 3600;
 
-/// Parses `Retry-After`: delay seconds, or an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+/// Parses `Retry-After`: delay seconds, or an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs.min(MAX_HINT_SECS)));
     }
-    let at = parse_http_date(value)?;
-    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(
-        at.saturating_sub(now).min(MAX_HINT_SECS),
-    ))
+    // RFC 9110 §5.6.7: an IMF-fixdate, or one of the two obsolete forms a recipient must accept.
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
+    Some(wait.min(Duration::from_secs(MAX_HINT_SECS)))
 }
 
 /// Parses the `t` parameter of a `ratelimit` header (`"api";r=0;t=55`).
@@ -302,77 +300,6 @@ fn parse_ratelimit_reset(value: &str) -> Option<Duration> {
         .filter_map(|(_, v)| v.trim().trim_matches('"').parse::<u64>().ok())
         .max()
         .map(|secs| Duration::from_secs(secs.min(MAX_HINT_SECS)))
-}
-
-/// Seconds since the Unix epoch of an IMF-fixdate (RFC 9110 §5.6.7), e.g.
-/// `Sun, 06 Nov 1994 08:49:37 GMT`. The weekday is not checked.
-fn parse_http_date(value: &str) -> Option<u64> {
-    let (_weekday, rest) = value.split_once(", ")?;
-    let mut parts = rest.split(' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let hour: u64 = hms.next()?.parse().ok()?;
-    let minute: u64 = hms.next()?.parse().ok()?;
-    let second: u64 = hms.next()?.parse().ok()?;
-    if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
-        return None;
-    }
-    if !(1970..=9999).contains(&year)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    Some(days_since_epoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days from 1970-01-01 to the given civil date (years ≥ 1970).
-fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
-    // Howard Hinnant's days_from_civil, shifted so that March is the first month.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).saturating_sub(719_468)
-}
-
-/// A number in `[0, 1)` that varies from call to call (not for cryptography).
-fn jitter_fraction() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let salt = COUNTER
-        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-        .rotate_left(17);
-    let mut x = (nanos ^ salt) | 1;
-    // xorshift64*
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
-    (r >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The retries of one request: counts them and the time waited, and says whether
@@ -426,7 +353,7 @@ impl RetryState {
         }
         let delay = self
             .policy
-            .delay_with(self.retries, hint, jitter_fraction())?;
+            .delay_with(self.retries, hint, fastrand::f64())?;
         self.take(delay)
     }
 
@@ -446,7 +373,7 @@ impl RetryState {
         };
         let delay = self
             .policy
-            .delay_with(self.retries, hint, jitter_fraction())?;
+            .delay_with(self.retries, hint, fastrand::f64())?;
         self.take(delay)
     }
 
@@ -473,378 +400,4 @@ impl RetryState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    impl RetryPolicy {
-        fn delay_with_some(&self, attempt: u32, hint: Option<Duration>, jitter: f64) -> Duration {
-            self.delay_with(attempt, hint, jitter).expect("a wait")
-        }
-        fn delay_for_some(
-            &self,
-            attempt: u32,
-            status: Option<u16>,
-            headers: Option<&HeaderMap>,
-        ) -> Duration {
-            self.delay_for(attempt, status, headers).expect("a wait")
-        }
-    }
-
-    fn secs(s: u64) -> Duration {
-        Duration::from_secs(s)
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.append(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn defaults_and_setters() {
-        let p = RetryPolicy::default();
-        assert_eq!(p.max_retries(), 5);
-        assert_eq!(p.base_delay(), secs(1));
-        assert_eq!(p.max_delay(), secs(60));
-        assert_eq!(p.max_total_wait(), secs(120));
-        assert!(p.is_enabled());
-        let p = p
-            .with_max_retries(2)
-            .with_base_delay(Duration::from_millis(10))
-            .with_max_delay(secs(3))
-            .with_max_total_wait(secs(9))
-            .with_enabled(false);
-        assert_eq!(p.max_retries(), 2);
-        assert_eq!(p.base_delay(), Duration::from_millis(10));
-        assert_eq!(p.max_delay(), secs(3));
-        assert_eq!(p.max_total_wait(), secs(9));
-        assert!(!p.is_enabled());
-        assert!(!RetryPolicy::disabled().is_enabled());
-        assert!(RetryPolicy::disabled().with_enabled(true).is_enabled());
-    }
-
-    #[test]
-    fn retryable_statuses() {
-        for s in [408, 429, 500, 502, 503, 504] {
-            assert!(is_retryable_status(s), "{s}");
-        }
-        for s in [200, 400, 401, 403, 404, 409, 412, 413, 501, 505] {
-            assert!(!is_retryable_status(s), "{s}");
-        }
-    }
-
-    #[test]
-    fn exponential_without_jitter() {
-        let p = RetryPolicy::default();
-        let waits: Vec<u64> = (0..8)
-            .map(|a| p.delay_with_some(a, None, 0.0).as_secs())
-            .collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
-        // Huge attempts saturate instead of overflowing.
-        assert_eq!(p.delay_with_some(u32::MAX, None, 0.0), secs(60));
-        let p = p.with_max_delay(Duration::MAX);
-        assert!(p.delay_with_some(200, None, 0.99) >= secs(u64::from(u32::MAX)));
-    }
-
-    #[test]
-    fn jitter_is_bounded() {
-        let p = RetryPolicy::default();
-        assert_eq!(p.delay_with_some(1, None, 0.5), Duration::from_millis(2250));
-        assert_eq!(p.delay_with_some(1, None, 7.0), Duration::from_millis(2500));
-        assert_eq!(p.delay_with_some(1, None, -1.0), secs(2));
-        // Jitter never exceeds the cap.
-        assert_eq!(p.delay_with_some(6, None, 0.99), secs(60));
-        for attempt in 0..5 {
-            for _ in 0..50 {
-                let d = p.delay_for_some(attempt, Some(500), None);
-                let nominal = secs(1 << attempt);
-                assert!(d >= nominal && d < nominal.mul_f64(1.25), "{d:?}");
-            }
-        }
-        for _ in 0..100 {
-            let j = jitter_fraction();
-            assert!((0.0..1.0).contains(&j), "{j}");
-        }
-    }
-
-    #[test]
-    fn rate_limit_waits_for_the_server() {
-        let p = RetryPolicy::default();
-        let h = headers(&[("retry-after", "10")]);
-        assert_eq!(p.delay_for_some(0, Some(429), Some(&h)), secs(11));
-        let h = headers(&[("ratelimit", "\"api\";r=0;t=55")]);
-        assert_eq!(p.delay_for_some(3, Some(429), Some(&h)), secs(56));
-        // Both: the longer wait.
-        let h = headers(&[("retry-after", "3"), ("ratelimit", "\"api\";r=0;t=20")]);
-        assert_eq!(p.delay_for_some(0, Some(429), Some(&h)), secs(21));
-        // Longer than max_delay: not retried early, not retried at all.
-        let h = headers(&[("retry-after", "3600")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), None);
-        let h = headers(&[("retry-after", "120")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), None);
-        let h = headers(&[("ratelimit", "\"api\";r=0;t=61")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), None);
-        // At the cap: waited for, plus the margin.
-        let h = headers(&[("retry-after", "60")]);
-        assert_eq!(p.delay_for(0, Some(429), Some(&h)), Some(secs(61)));
-        // 503 with Retry-After is honoured too.
-        let h = headers(&[("retry-after", "4")]);
-        assert_eq!(p.delay_for_some(0, Some(503), Some(&h)), secs(5));
-        // Other statuses ignore the headers.
-        let d = p.delay_for_some(0, Some(500), Some(&h));
-        assert!(d >= secs(1) && d < Duration::from_millis(1250), "{d:?}");
-        // 429 without a usable hint falls back to exponential.
-        let h = headers(&[("retry-after", "later"), ("ratelimit", "\"api\";r=0")]);
-        let d = p.delay_for_some(2, Some(429), Some(&h));
-        assert!(d >= secs(4) && d < secs(5), "{d:?}");
-    }
-
-    #[test]
-    fn ratelimit_header_forms() {
-        let cases = [
-            ("\"api\";r=0;t=55", Some(55)),
-            ("\"api\"; r=0; t=7", Some(7)),
-            ("limit=100, remaining=0, reset=30, t=30", Some(30)),
-            ("\"api\";T=\"12\"", Some(12)),
-            ("\"api\";r=0", None),
-            ("t=-1", None),
-            ("t=", None),
-            ("", None),
-            ("t=99999999999999999999999", None),
-        ];
-        for (value, want) in cases {
-            assert_eq!(parse_ratelimit_reset(value), want.map(secs), "{value}");
-        }
-        assert_eq!(
-            parse_ratelimit_reset("t=18446744073709551615"),
-            Some(secs(MAX_HINT_SECS))
-        );
-    }
-
-    #[test]
-    fn retry_after_http_date() {
-        // 1994-11-06T08:49:37Z = 784111777.
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(
-            parse_http_date("Tue, 29 Feb 2028 12:00:00 GMT"),
-            Some(1_835_438_400)
-        );
-        for bad in [
-            "",
-            "Sun, 06 Nov 1994 08:49:37",
-            "Sun, 06 Foo 1994 08:49:37 GMT",
-            "Sun, 32 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 24:00:00 GMT",
-            "Sun, 06 Nov 1994 08:49 GMT",
-            "Sun, 06 Nov 1994 08:49:37:00 GMT",
-            "Sun, 06 Nov 1994 08:49:37 GMT extra",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-        ] {
-            assert_eq!(parse_http_date(bad), None, "{bad}");
-        }
-        let now = UNIX_EPOCH + Duration::from_secs(784_111_777 - 30);
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
-            Some(secs(30))
-        );
-        // A date in the past means "now".
-        let later = UNIX_EPOCH + Duration::from_secs(784_111_777 + 30);
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", later),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after(" 12 ", now), Some(secs(12)));
-        assert_eq!(parse_retry_after("-3", now), None);
-        let h = headers(&[("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]);
-        assert_eq!(server_wait_hint_at(&h, now), Some(secs(30)));
-    }
-
-    #[test]
-    fn state_counts_retries() {
-        let policy = RetryPolicy::default().with_max_total_wait(Duration::MAX);
-        let mut state = RetryState::new(policy);
-        let mut waits = Vec::new();
-        while let Some(d) = state.next_delay(Some(503), None) {
-            waits.push(d);
-        }
-        assert_eq!(waits.len(), 5);
-        assert_eq!(state.retries(), 5);
-        for (i, d) in waits.iter().enumerate() {
-            let nominal = secs(1 << i);
-            assert!(*d >= nominal && *d < nominal.mul_f64(1.25), "{d:?}");
-        }
-        assert_eq!(state.waited(), waits.iter().sum::<Duration>());
-        // Exhausted stays exhausted.
-        assert_eq!(state.next_delay(None, None), None);
-    }
-
-    #[test]
-    fn state_respects_total_budget() {
-        let policy = RetryPolicy::default().with_max_total_wait(secs(60));
-        let mut state = RetryState::new(policy);
-        let h = headers(&[("retry-after", "40")]);
-        assert_eq!(state.next_delay(Some(429), Some(&h)), Some(secs(41)));
-        // Another 41 s would exceed 60 s in all.
-        assert_eq!(state.next_delay(Some(429), Some(&h)), None);
-        assert_eq!(state.retries(), 1);
-        assert_eq!(state.waited(), secs(41));
-        // A short exponential wait still fits.
-        assert!(state.next_delay(Some(500), None).is_some());
-        assert_eq!(state.retries(), 2);
-    }
-
-    #[test]
-    fn disabled_or_zero_retries_never_retry() {
-        let mut state = RetryState::new(RetryPolicy::disabled());
-        assert_eq!(state.next_delay(Some(503), None), None);
-        let mut state = RetryState::new(RetryPolicy::default().with_max_retries(0));
-        assert_eq!(state.next_delay(Some(503), None), None);
-        assert_eq!(state.retries(), 0);
-        assert_eq!(state.waited(), Duration::ZERO);
-    }
-
-    #[test]
-    fn state_after_errors() {
-        let mut state = RetryState::new(RetryPolicy::default());
-        let rate_limited = crate::error::from_response_parts(
-            &crate::operations::RequestInfo::UNKNOWN,
-            429,
-            &headers(&[("ratelimit", "\"api\";r=0;t=9")]),
-            b"",
-        );
-        assert_eq!(state.next_delay_after(&rate_limited), Some(secs(10)));
-        let not_found = crate::error::from_response_parts(
-            &crate::operations::RequestInfo::of("whoami", "GET"),
-            404,
-            &HeaderMap::new(),
-            b"",
-        );
-        assert_eq!(state.next_delay_after(&not_found), None);
-        let invalid = Error::invalid("repo id", "x", "y");
-        assert_eq!(state.next_delay_after(&invalid), None);
-        let timeout = Error::Timeout {
-            message: "x".into(),
-            maybe_sent: true,
-            idempotent: true,
-        };
-        let d = state.next_delay_after(&timeout).unwrap();
-        // Second retry: 2 s nominal.
-        assert!(d >= secs(2) && d < Duration::from_millis(2500), "{d:?}");
-        assert_eq!(state.retries(), 2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn run_retries_until_final_and_counts_tries() {
-        let policy = RetryPolicy::default().with_max_total_wait(Duration::MAX);
-        let mut calls = 0;
-        let (out, tries) = run(
-            policy,
-            "test",
-            || {
-                calls += 1;
-                std::future::ready(calls)
-            },
-            |n: &u32| {
-                if *n < 3 {
-                    Verdict::Retry {
-                        status: Some(503),
-                        hint: None,
-                    }
-                } else {
-                    Verdict::Final
-                }
-            },
-        )
-        .await;
-        assert_eq!((out, tries), (3, 3));
-        // Exhausted: the last outcome comes back.
-        let (out, tries) = run(
-            RetryPolicy::default().with_max_retries(2),
-            "test",
-            || std::future::ready(7),
-            |_| Verdict::Retry {
-                status: None,
-                hint: None,
-            },
-        )
-        .await;
-        assert_eq!((out, tries), (7, 3));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn run_gives_up_at_once_when_the_server_asks_too_long_a_wait() {
-        let started = tokio::time::Instant::now();
-        let (out, tries) = run(
-            RetryPolicy::default(),
-            "test",
-            || std::future::ready("429"),
-            |_| Verdict::Retry {
-                status: Some(429),
-                hint: Some(secs(120)),
-            },
-        )
-        .await;
-        assert_eq!((out, tries), ("429", 1));
-        assert_eq!(started.elapsed(), Duration::ZERO, "no wait at all");
-        // A wait within the cap is honoured, plus the margin.
-        let mut calls = 0u32;
-        let (_, tries) = run(
-            RetryPolicy::default(),
-            "test",
-            || {
-                calls += 1;
-                std::future::ready(calls)
-            },
-            |n: &u32| {
-                if *n == 1 {
-                    Verdict::Retry {
-                        status: Some(429),
-                        hint: Some(secs(30)),
-                    }
-                } else {
-                    Verdict::Final
-                }
-            },
-        )
-        .await;
-        assert_eq!(tries, 2);
-        assert_eq!(started.elapsed(), secs(31));
-    }
-
-    #[test]
-    fn verdicts_of_answers() {
-        let none = HeaderMap::new();
-        assert_eq!(Verdict::of_answer(200, &none), Verdict::Final);
-        assert_eq!(Verdict::of_answer(409, &none), Verdict::Final);
-        assert_eq!(
-            Verdict::of_answer(502, &none),
-            Verdict::Retry {
-                status: Some(502),
-                hint: None
-            }
-        );
-        let h = headers(&[("retry-after", "9")]);
-        assert_eq!(
-            Verdict::of_answer(429, &h),
-            Verdict::Retry {
-                status: Some(429),
-                hint: Some(secs(9))
-            }
-        );
-        // Only 429 and 503 carry a wait.
-        assert_eq!(
-            Verdict::of_answer(500, &h),
-            Verdict::Retry {
-                status: Some(500),
-                hint: None
-            }
-        );
-    }
-}
+mod tests;

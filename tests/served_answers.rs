@@ -3,7 +3,7 @@
 //! fixture shaped like the Hub's (nulls, missing optional fields, unknown fields kept,
 //! values of open enums the crate does not know yet).
 
-use futures::TryStreamExt;
+use hf_hub_api::Hub;
 use hf_hub_api::repo::{Repo, RepoId, RepoType};
 use hf_hub_api::retry::RetryPolicy;
 use hf_hub_api::types::{
@@ -11,7 +11,6 @@ use hf_hub_api::types::{
     SetSpaceDevModeBody, SetSpaceSleepTimeBody, SpaceHardware, SpaceReplicasRequested, SpaceStage,
     SpaceStorage, ValidateYamlBody,
 };
-use hf_hub_api::{Hub, HubErrorKind};
 use httpmock::prelude::*;
 use serde_json::json;
 
@@ -244,6 +243,8 @@ async fn an_attachment_goes_up_with_its_media_type_and_answers_its_url() {
 #[cfg(feature = "collections")]
 #[tokio::test]
 async fn collection_items_move_and_access_is_checked() {
+    use hf_hub_api::HubErrorKind;
+
     let server = MockServer::start_async().await;
     let patch = server.mock(|when, then| {
         when.method(PATCH)
@@ -319,6 +320,8 @@ async fn readme_metadata_is_validated() {
 #[cfg(feature = "orgs")]
 #[tokio::test]
 async fn likers_and_followers_page_with_the_link_header() {
+    use futures::TryStreamExt;
+
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
         when.method(GET)
@@ -436,6 +439,8 @@ async fn safetensors_headers_are_typed_per_tensor() {
 #[cfg(all(feature = "papers", feature = "buckets"))]
 #[tokio::test]
 async fn a_paper_reads_as_markdown_and_bucket_events_stream() {
+    use futures::TryStreamExt;
+
     let server = MockServer::start_async().await;
     let paper = server.mock(|when, then| {
         when.method(GET).path("/papers/2401.12345.md");
