@@ -1,12 +1,16 @@
 //! Running progenitor on the normalised document and shaping its output.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
+use crate::features::Gate;
 use crate::naming::OperationRow;
 use crate::requests::{self, Input, Plan};
+use crate::subset::Areas;
 use crate::{CodegenError, Result};
 
 /// The header every generated file starts with.
@@ -21,13 +25,31 @@ pub struct Generated {
     pub exercise: Option<String>,
 }
 
-/// Generates the formatted Rust sources for a normalised document.
+/// Generates the formatted Rust sources for a normalised document: every operation with
+/// [`Areas::All`], else only the operations `areas` admits (by their `gates`) and the types
+/// they reach ([`crate::subset`]). The operation and media-type tables always list every
+/// operation.
 pub fn generate(
     normalised: &Value,
     rows: &[OperationRow],
-    gates: &std::collections::BTreeMap<String, crate::features::Gate>,
+    gates: &BTreeMap<String, Gate>,
+    areas: &Areas,
     with_exercise: bool,
 ) -> Result<Generated> {
+    let restricted;
+    let (normalised, gates, full) = match areas {
+        Areas::All => (normalised, gates.clone(), normalised),
+        Areas::Only(_) => {
+            let kept: BTreeMap<String, Gate> = gates
+                .iter()
+                .filter(|(_, g)| areas.admits(g))
+                .map(|(k, g)| (k.clone(), g.clone()))
+                .collect();
+            let ids: BTreeSet<String> = kept.keys().cloned().collect();
+            restricted = crate::subset::restrict(normalised, &ids);
+            (&restricted, kept, normalised)
+        }
+    };
     let spec: openapiv3::OpenAPI = serde_json::from_value(normalised.clone()).map_err(|e| {
         CodegenError::Generator(format!("the normalised document does not parse: {e}"))
     })?;
@@ -75,9 +97,16 @@ pub fn generate(
         plans.push(requests::plan(f, op, requests::is_link_paginated(op))?);
     }
     requests::into_request_builders(&mut file)?;
+    let docs = crate::subset::header_docs(full)?;
     let header_sets: Vec<(String, crate::headers::HeaderSet)> = plans
         .iter()
         .filter_map(|p| p.headers.clone().map(|h| (p.name.to_string(), h)))
+        .map(|(op, mut h)| {
+            if let Some(doc) = docs.get(&h.name) {
+                h.doc = doc.clone();
+            }
+            (op, h)
+        })
         .collect();
     let header_structs: Vec<TokenStream> = crate::headers::unique(&header_sets)?
         .into_iter()
@@ -95,7 +124,7 @@ pub fn generate(
     }
     let wrappers = requests::facade(&plans);
     let mut table = operation_table(rows);
-    table.extend(media_types(normalised));
+    table.extend(media_types(full));
     let exercise = if with_exercise {
         let exercise = exercise_code(&plans, &ops, normalised)?;
         let exercise: syn::File = syn::parse2(exercise)
@@ -107,7 +136,7 @@ pub fn generate(
     let extra: syn::File = syn::parse2(quote! { #wrappers #table })
         .map_err(|e| CodegenError::Generator(format!("wrapper code does not parse: {e}")))?;
     file.items.extend(extra.items);
-    crate::features::gate_file(&mut file, gates)?;
+    crate::features::label_hub_methods(&mut file, &gates);
     Ok(Generated {
         code: format!("{HEADER}{}", prettyplease::unparse(&file)),
         exercise,

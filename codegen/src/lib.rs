@@ -46,11 +46,14 @@ pub mod patch;
 pub(crate) mod requests;
 pub mod samples;
 pub mod served;
+pub mod subset;
 pub mod walk;
 
 use std::path::Path;
 
 use serde_json::Value;
+
+pub use subset::Areas;
 
 /// An error of the codegen, naming the place in the document it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +110,7 @@ pub struct Output {
     /// The every-operation test's generated calls (see [`generate::Generated`]), when asked
     /// for: the library's build does not need them.
     pub exercise: Option<String>,
-    /// Each operation's cargo-feature gate.
+    /// Each operation's cargo-feature gate (every operation's, whatever the areas built).
     pub gates: std::collections::BTreeMap<String, features::Gate>,
     /// One row per operation of the merged document (pre-merge paths), sorted.
     pub operations: Vec<naming::OperationRow>,
@@ -115,16 +118,27 @@ pub struct Output {
     pub report: normalise::Report,
 }
 
-/// Reads `spec` and (when it exists) `overlay`, normalises and generates the library's code.
+/// Reads `spec` and (when it exists) `overlay`, normalises and generates the library's code,
+/// every area of it.
 pub fn build_from_files(spec: &Path, overlay: Option<&Path>) -> Result<Output> {
+    build_areas_from_files(spec, overlay, &Areas::All)
+}
+
+/// [`build_from_files`] for the given areas only ([`subset`]): what the library's build
+/// script generates for the enabled cargo features. Names are those of the whole build.
+pub fn build_areas_from_files(
+    spec: &Path,
+    overlay: Option<&Path>,
+    areas: &Areas,
+) -> Result<Output> {
     let (doc, overlay) = read_inputs(spec, overlay)?;
-    build(doc, overlay)
+    build_inner(doc, overlay, areas, false)
 }
 
 /// [`build_from_files`], plus the every-operation test's calls ([`Output::exercise`]).
 pub fn build_with_exercise_from_files(spec: &Path, overlay: Option<&Path>) -> Result<Output> {
     let (doc, overlay) = read_inputs(spec, overlay)?;
-    build_inner(doc, overlay, true)
+    build_inner(doc, overlay, &Areas::All, true)
 }
 
 fn read_inputs(spec: &Path, overlay: Option<&Path>) -> Result<(Value, Option<Value>)> {
@@ -136,12 +150,22 @@ fn read_inputs(spec: &Path, overlay: Option<&Path>) -> Result<(Value, Option<Val
     Ok((doc, overlay))
 }
 
-/// Normalises and generates the library's code from in-memory documents.
+/// Normalises and generates the library's code from in-memory documents, every area of it.
 pub fn build(doc: Value, overlay: Option<Value>) -> Result<Output> {
-    build_inner(doc, overlay, false)
+    build_inner(doc, overlay, &Areas::All, false)
 }
 
-fn build_inner(doc: Value, overlay: Option<Value>, exercise: bool) -> Result<Output> {
+/// [`build`] for the given areas only (see [`build_areas_from_files`]).
+pub fn build_areas(doc: Value, overlay: Option<Value>, areas: &Areas) -> Result<Output> {
+    build_inner(doc, overlay, areas, false)
+}
+
+fn build_inner(
+    doc: Value,
+    overlay: Option<Value>,
+    areas: &Areas,
+    exercise: bool,
+) -> Result<Output> {
     let mut doc = doc;
     if let Some(ov) = overlay {
         overlay::merge_overlay(&mut doc, &ov)?;
@@ -149,7 +173,7 @@ fn build_inner(doc: Value, overlay: Option<Value>, exercise: bool) -> Result<Out
     let (normalised, report, operations) = normalise::normalise(doc)?;
     let gates = features::operation_gates(&normalised)?;
     let generate::Generated { code, exercise } =
-        generate::generate(&normalised, &operations, &gates, exercise)?;
+        generate::generate(&normalised, &operations, &gates, areas, exercise)?;
     Ok(Output {
         code,
         exercise,

@@ -1,6 +1,7 @@
-//! Cargo features per API area: operations take their area from their tags, types are compiled
-//! with every area that reaches them, the facade's operations always.
+//! Cargo features per API area: operations take their area from their tags; a build of some
+//! areas generates their operations and every type they reach, the facade's operations always.
 
+use hf_hub_api_codegen::Areas;
 use hf_hub_api_codegen::features::{self, FACADE_OPERATIONS, Gate};
 use serde_json::{Value, json};
 
@@ -31,23 +32,30 @@ fn doc() -> Value {
     })
 }
 
-/// The lines of `code` from the item whose declaration contains `needle`, with the attributes
-/// just above it.
-fn attrs_before(code: &str, needle: &str) -> String {
+/// The names of the structs a generated file declares.
+fn structs(code: &str) -> Vec<String> {
+    code.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("pub struct "))
+        .filter_map(|rest| rest.split([' ', '<', '(', ';']).next())
+        .map(String::from)
+        .collect()
+}
+
+/// The `Hub` methods a generated file declares (with their doc lines above).
+fn hub_method(code: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = code.lines().collect();
-    let at = lines
-        .iter()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("`{needle}` not in the generated code"));
+    let at = lines.iter().position(|l| {
+        l.trim_start().starts_with(&format!("pub fn {name}(")) && l.contains("-> crate::requests::")
+    })?;
     let mut start = at;
-    while start > 0 && lines[start - 1].trim_start().starts_with("#[") {
+    while start > 0 && lines[start - 1].trim_start().starts_with("///") {
         start -= 1;
     }
-    lines[start..at].join("\n")
+    Some(lines[start..=at].join("\n"))
 }
 
 #[test]
-fn operations_types_and_builders_are_gated_by_area() {
+fn each_area_generates_its_operations_and_the_types_they_reach() {
     let mut d = doc();
     for (path, _) in d["paths"].clone().as_object().unwrap() {
         let p = path
@@ -55,32 +63,52 @@ fn operations_types_and_builders_are_gated_by_area() {
             .replace(['/', '{', '}', '-'], "");
         d["paths"][path]["get"]["operationId"] = json!(format!("get_{p}"));
     }
-    let out = hf_hub_api_codegen::build(d, None).unwrap();
+    let out = hf_hub_api_codegen::build(d.clone(), None).unwrap();
     let gates = &out.gates;
     assert_eq!(gates.len(), 2);
-    assert!(gates.values().any(|g| *g == Gate::Any(["repos"].into())));
-    assert!(gates.values().any(|g| *g == Gate::Any(["spaces"].into())));
-    let code = &out.code;
-    // Each area's answer type is its own; the shared one comes with either.
-    assert!(attrs_before(code, "pub struct Thing ").contains(r#"#[cfg(feature = "repos")]"#));
-    assert!(attrs_before(code, "pub struct Space ").contains(r#"#[cfg(feature = "spaces")]"#));
+    assert_eq!(gates["get_things"], Gate::Any(["repos"].into()));
+    assert_eq!(gates["get_spacesthings"], Gate::Any(["spaces"].into()));
+    // Every area: everything, no `cfg` left to the compiler, each method saying its feature.
+    let all = structs(&out.code);
+    for t in ["Thing", "Space", "Owner"] {
+        assert!(all.iter().any(|s| s == t), "{t} in {all:?}");
+    }
+    assert!(!out.code.contains("#[cfg(feature"), "no cfg gates");
+    let m = hub_method(&out.code, "get_things").expect("get_things");
+    assert!(m.contains("Cargo feature: `repos`."), "{m}");
+    // One area: its operation, its own answer type and the shared one; the other's not.
+    let only = |f: &'static str| {
+        hf_hub_api_codegen::build_areas(d.clone(), None, &Areas::Only([f].into()))
+            .unwrap()
+            .code
+    };
+    let repos = only("repos");
+    let types = structs(&repos);
+    assert!(types.iter().any(|s| s == "Thing") && types.iter().any(|s| s == "Owner"));
+    assert!(!types.iter().any(|s| s == "Space"), "{types:?}");
+    assert!(hub_method(&repos, "get_things").is_some());
+    assert!(hub_method(&repos, "get_spacesthings").is_none());
     assert!(
-        attrs_before(code, "pub struct Owner ")
-            .contains(r#"#[cfg(any(feature = "repos", feature = "spaces"))]"#),
-        "{}",
-        attrs_before(code, "pub struct Owner ")
+        !types.iter().any(|s| s == "GetSpacesthingsRequest"),
+        "{types:?}"
     );
-    // The Hub method and the request builder follow their operation.
-    let builder = code
-        .lines()
-        .find(|l| l.contains("pub struct Get") && l.contains("Request"))
-        .expect("a request builder");
-    let name = builder
-        .trim()
-        .trim_start_matches("pub struct ")
-        .trim_end_matches(" {");
-    let gate = attrs_before(code, &format!("pub struct {name} "));
-    assert!(gate.contains("#[cfg(feature = "), "{name}: {gate}");
+    let spaces = only("spaces");
+    let types = structs(&spaces);
+    assert!(types.iter().any(|s| s == "Space") && types.iter().any(|s| s == "Owner"));
+    assert!(!types.iter().any(|s| s == "Thing"), "{types:?}");
+    // No area: neither operation (the facade's would stay; this document has none).
+    let none = hf_hub_api_codegen::build_areas(d, None, &Areas::Only(Default::default()))
+        .unwrap()
+        .code;
+    assert!(
+        hub_method(&none, "get_things").is_none()
+            && hub_method(&none, "get_spacesthings").is_none()
+    );
+    assert!(
+        structs(&none)
+            .iter()
+            .all(|s| !["Thing", "Space", "Owner"].contains(&s.as_str()))
+    );
 }
 
 #[test]

@@ -126,8 +126,13 @@ pub fn run(doc: &Value, overlay: Option<&Value>, generate: bool) -> Outcome {
             };
             out.gates = Some(gates.clone());
             if generate {
-                let generated =
-                    hf_hub_api_codegen::generate::generate(&normalised, &out.rows, &gates, false);
+                let generated = hf_hub_api_codegen::generate::generate(
+                    &normalised,
+                    &out.rows,
+                    &gates,
+                    &hf_hub_api_codegen::Areas::All,
+                    false,
+                );
                 match generated {
                     Ok(g) => {
                         out.generated = Some(Generated::of(&g.code));
