@@ -70,7 +70,7 @@ fn default_list_keys(kind: RepoType) -> &'static [&'static str] {
 }
 
 /// A listing item without `full` or `expand[]`: the keys of [`default_list_keys`].
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct ListItem<'a> {
     #[serde(rename = "_id")]
     object_id: &'a str,
@@ -136,6 +136,111 @@ impl<'a> ListItem<'a> {
             model_id: is_model.then_some(repo.id.as_str()),
         }
     }
+}
+
+/// Appends `s` as a JSON string: verbatim between quotes when no byte needs escaping (no `"`,
+/// `\\` or control character below 0x20, the only bytes serde_json escapes), else serde_json's.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Writing a `&str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+fn write_u64(out: &mut Vec<u8>, n: u64) {
+    use std::io::Write as _;
+    let _ = write!(out, "{n}");
+}
+
+fn write_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+impl ListItem<'_> {
+    /// Appends the item as serde_json would (`serde_json::to_vec(self)`), byte for byte, without
+    /// its per-byte string escaping for strings that need none.
+    fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"_id\":");
+        write_str(out, self.object_id);
+        out.extend_from_slice(b",\"id\":");
+        write_str(out, self.id);
+        if let Some(a) = self.author {
+            out.extend_from_slice(b",\"author\":");
+            write_str(out, a);
+        }
+        if let Some(sha) = self.sha {
+            out.extend_from_slice(b",\"sha\":");
+            write_str(out, sha);
+        }
+        if let Some(lm) = &self.last_modified {
+            out.extend_from_slice(b",\"lastModified\":");
+            write_str(out, lm);
+        }
+        out.extend_from_slice(b",\"private\":");
+        write_bool(out, self.private);
+        if let Some(g) = self.gated {
+            out.extend_from_slice(b",\"gated\":");
+            write_bool(out, g);
+        }
+        if let Some(d) = self.disabled {
+            out.extend_from_slice(b",\"disabled\":");
+            write_bool(out, d);
+        }
+        if let Some(d) = self.downloads {
+            out.extend_from_slice(b",\"downloads\":");
+            write_u64(out, d);
+        }
+        out.extend_from_slice(b",\"likes\":");
+        write_u64(out, self.likes);
+        out.extend_from_slice(b",\"trendingScore\":");
+        write_u64(out, self.trending_score);
+        out.extend_from_slice(b",\"tags\":[");
+        for (i, t) in self.tags.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, t);
+        }
+        out.push(b']');
+        if let Some(p) = self.pipeline_tag {
+            out.extend_from_slice(b",\"pipeline_tag\":");
+            write_str(out, p);
+        }
+        if let Some(l) = self.library_name {
+            out.extend_from_slice(b",\"library_name\":");
+            write_str(out, l);
+        }
+        if let Some(sdk) = self.sdk {
+            out.extend_from_slice(b",\"sdk\":");
+            write_str(out, sdk);
+        }
+        out.extend_from_slice(b",\"createdAt\":");
+        write_str(out, &self.created_at);
+        if let Some(m) = self.model_id {
+            out.extend_from_slice(b",\"modelId\":");
+            write_str(out, m);
+        }
+        out.push(b'}');
+    }
+}
+
+/// A page of default listing items as a JSON array, identical to `serde_json::to_vec` of them.
+fn write_page<'a>(items: impl IntoIterator<Item = ListItem<'a>>, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item.write_to(&mut out);
+    }
+    out.push(b']');
+    out
 }
 
 /// Every field of a repository's info at commit `idx`.
@@ -276,8 +381,10 @@ pub(super) fn list_repos(ctx: &Ctx<'_>, kind: RepoType) -> Result<Resp, SimError
         .map(|(_, repo)| repo);
     // The common case (no `full`, no `expand[]`) serializes borrowed structs directly: a page
     // of 1000 items costs no intermediate JSON tree.
+    // Written by hand (strings needing no escaping are copied as they are): byte-identical to
+    // serde_json's output, see the tests.
     let body = if !full && expand.is_empty() {
-        serde_json::to_vec(&repos.map(ListItem::new).collect::<Vec<_>>())
+        Ok(write_page(repos.map(ListItem::new), page.len() * 320 + 2))
     } else {
         serde_json::to_vec(
             &repos
@@ -307,4 +414,125 @@ pub(super) fn repo_info(ctx: &Ctx<'_>, r: &RepoRef, rev: Option<&str>) -> Result
     let expand = expand_params(&ctx.query);
     let value = select(repo_json(repo, idx, blobs), None, &expand);
     Ok(json(200, &value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item<'a>(strs: &'a [&'a str], tags: &'a [String]) -> ListItem<'a> {
+        ListItem {
+            object_id: strs[0],
+            id: strs[1],
+            author: Some(strs[2]),
+            sha: Some(strs[3]),
+            last_modified: Some(strs[4].to_owned()),
+            private: true,
+            gated: Some(false),
+            disabled: Some(true),
+            downloads: Some(u64::MAX),
+            likes: 0,
+            trending_score: 12_345,
+            tags,
+            pipeline_tag: Some(strs[5]),
+            library_name: Some(strs[6]),
+            sdk: Some(strs[7]),
+            created_at: strs[8].to_owned(),
+            model_id: Some(strs[9]),
+        }
+    }
+
+    #[test]
+    fn handwritten_page_is_byte_identical_to_serde_json() {
+        let plain = [
+            "65a1b2c3d4e5f60718293a4b",
+            "org/model-1",
+            "org",
+            "0123456789abcdef0123456789abcdef01234567",
+            "2024-01-02T03:04:05.000Z",
+            "text-generation",
+            "transformers",
+            "gradio",
+            "2023-12-31T23:59:59.000Z",
+            "org/model-1",
+        ];
+        let escapes = [
+            "quote\"inside",
+            "back\\slash",
+            "new\nline\ttab\r",
+            "\u{0}\u{1}\u{1f}nul and unit separator",
+            "\u{7f} delete is not escaped",
+            "",
+            "\"",
+            "\\",
+            "end\u{8}\u{c}",
+            "/slash/ is not escaped",
+        ];
+        let unicode = [
+            "モデル",
+            "org/模型-ü",
+            "émilie",
+            "😀 emoji",
+            "\u{2028}\u{2029} separators",
+            "ß",
+            "Ωmega",
+            "日本語\"と\\",
+            "ø",
+            "\u{10ffff}",
+        ];
+        let tags_plain: Vec<String> = ["pytorch", "license:mit", "en"].map(String::from).into();
+        let tags_mixed: Vec<String> = ["a\"b", "ü", "", "\u{1}"].map(String::from).into();
+        let no_tags: Vec<String> = Vec::new();
+        let sets = [&plain, &escapes, &unicode];
+        let mut items = Vec::new();
+        for strs in sets {
+            for tags in [&tags_plain, &tags_mixed, &no_tags] {
+                items.push(item(strs, tags));
+                // Every optional field missing (nulls are skipped, as in serde_json's output).
+                items.push(ListItem {
+                    author: None,
+                    sha: None,
+                    last_modified: None,
+                    private: false,
+                    gated: None,
+                    disabled: None,
+                    downloads: None,
+                    pipeline_tag: None,
+                    library_name: None,
+                    sdk: None,
+                    model_id: None,
+                    ..item(strs, tags)
+                });
+                // Some missing, some present.
+                items.push(ListItem {
+                    author: None,
+                    last_modified: None,
+                    disabled: None,
+                    downloads: Some(0),
+                    library_name: None,
+                    model_id: None,
+                    ..item(strs, tags)
+                });
+            }
+        }
+        for it in &items {
+            let mut one = Vec::new();
+            it.write_to(&mut one);
+            assert_eq!(
+                String::from_utf8(one).unwrap(),
+                serde_json::to_string(it).unwrap()
+            );
+        }
+        let expected = serde_json::to_vec(&items).unwrap();
+        let reborrow = || items.iter().cloned();
+        assert_eq!(write_page(reborrow(), 0), expected);
+        assert_eq!(
+            write_page(std::iter::empty(), 0),
+            serde_json::to_vec(&Vec::<ListItem<'_>>::new()).unwrap()
+        );
+        assert_eq!(
+            write_page(reborrow().take(1), 16),
+            serde_json::to_vec(&items[..1]).unwrap()
+        );
+    }
 }
