@@ -117,10 +117,24 @@ fn client() {
             .build()
             .expect("hub");
         let repo = hf_hub_api::repo::Repo::model(REPO).expect("repo");
+        let phases = Phases::new(started);
         if case == "snapshot" {
-            hub.snapshot(&repo).send().await.expect("snapshot");
+            let request = hub.snapshot(&repo);
+            match &phases {
+                Some(p) => request.progress(p.observer()).send().await,
+                None => request.send().await,
+            }
+            .expect("snapshot");
         } else {
-            hub.download(&repo, BIG).send().await.expect("download");
+            let request = hub.download(&repo, BIG);
+            match &phases {
+                Some(p) => request.progress(p.observer()).send().await,
+                None => request.send().await,
+            }
+            .expect("download");
+        }
+        if let Some(p) = phases {
+            p.print();
         }
     });
     let elapsed = started.elapsed().as_secs_f64();
@@ -133,6 +147,64 @@ fn client() {
         );
     }
     println!("{elapsed} {}", procfs::hwm());
+}
+
+/// With `BENCH_PHASES=1`, when each phase of our client's call ended (seconds from the
+/// start, on stderr): the listing (revision + tree), the first body byte, the big file, the
+/// last small file.
+struct Phases {
+    started: Instant,
+    marks: std::sync::Arc<std::sync::Mutex<PhaseMarks>>,
+}
+
+#[derive(Default)]
+struct PhaseMarks {
+    listed: Option<f64>,
+    first_byte: Option<f64>,
+    big_done: Option<f64>,
+    last_small: Option<f64>,
+    small_done: usize,
+}
+
+impl Phases {
+    fn new(started: Instant) -> Option<Phases> {
+        (std::env::var("BENCH_PHASES").as_deref() == Ok("1")).then(|| Phases {
+            started,
+            marks: Default::default(),
+        })
+    }
+
+    fn observer(&self) -> impl Fn(&hf_hub_api::commit::ProgressEvent) + Send + Sync + 'static {
+        use hf_hub_api::commit::ProgressEvent as E;
+        let (started, marks) = (self.started, std::sync::Arc::clone(&self.marks));
+        move |event: &E| {
+            let now = || started.elapsed().as_secs_f64();
+            let mut m = marks.lock().expect("marks");
+            match event {
+                E::PhaseStarted { .. } if m.listed.is_none() => m.listed = Some(now()),
+                E::FileBytes { .. } if m.first_byte.is_none() => m.first_byte = Some(now()),
+                E::FileDone { path, .. } if &**path == BIG => m.big_done = Some(now()),
+                E::FileDone { .. } => {
+                    m.small_done += 1;
+                    m.last_small = Some(now());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn print(&self) {
+        let m = self.marks.lock().expect("marks");
+        let show = |v: Option<f64>| v.map_or("-".to_owned(), |s| format!("{s:.3} s"));
+        eprintln!(
+            "phases: listed {}, first body byte {}, big file done {}, {} files done by {}",
+            show(m.listed),
+            show(m.first_byte),
+            show(m.big_done),
+            m.small_done,
+            show(m.last_small)
+        );
+    }
 }
 
 /// One measured run: wall seconds and peak RSS in KiB.

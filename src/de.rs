@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 /// A key of an object: one of the type's fields (its index in `FIELDS`), or another key, kept
@@ -19,8 +20,18 @@ pub(crate) enum Key<'de> {
 struct KeySeed(&'static [&'static str]);
 
 impl KeySeed {
+    /// The field named `key`. Most candidates differ in length or first byte, so those are
+    /// compared before the bytes (a call each): a listing matches a dozen keys per item
+    /// against a few dozen fields.
     fn find<'de>(&self, key: &str) -> Option<Key<'de>> {
-        self.0.iter().position(|f| *f == key).map(Key::Field)
+        let k = key.as_bytes();
+        let Some(&first) = k.first() else {
+            return self.0.iter().position(|f| f.is_empty()).map(Key::Field);
+        };
+        self.0
+            .iter()
+            .position(|f| f.len() == k.len() && f.as_bytes()[0] == first && f.as_bytes() == k)
+            .map(Key::Field)
     }
 }
 
@@ -184,3 +195,125 @@ pub(crate) fn open_variant<'de, D: Deserializer<'de>>(
 ) -> Result<Result<usize, String>, D::Error> {
     deserializer.deserialize_str(OpenVariant(variants))
 }
+
+/// A date of the Hub (`DateTime<Utc>`), decoded with a fast path for the shape the Hub sends
+/// (`2024-05-01T12:34:56.789Z`: UTC, 0 to 9 fraction digits); any other string goes through
+/// chrono's own parser, so what chrono accepts and the errors it gives are unchanged.
+pub(crate) trait DateSlot: Sized {
+    fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+impl DateSlot for DateTime<Utc> {
+    fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(DateVisitor)
+    }
+}
+
+impl DateSlot for Option<DateTime<Utc>> {
+    fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_option(OptionDateVisitor)
+    }
+}
+
+struct DateSeed<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: DateSlot> DeserializeSeed<'de> for DateSeed<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        T::decode(deserializer)
+    }
+}
+
+struct DateVisitor;
+
+impl<'de> Visitor<'de> for DateVisitor {
+    type Value = DateTime<Utc>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a formatted date and time string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime<Utc>, E> {
+        match fast_utc(v.as_bytes()) {
+            Some(d) => Ok(d),
+            None => v.parse().map_err(E::custom),
+        }
+    }
+}
+
+struct OptionDateVisitor;
+
+impl<'de> Visitor<'de> for OptionDateVisitor {
+    type Value = Option<DateTime<Utc>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a formatted date and time string or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(DateVisitor).map(Some)
+    }
+}
+
+/// Decodes the value of date field `name` into `slot` (see [`DateSlot`]); a field given twice
+/// is an error, as with [`value`].
+pub(crate) fn date<'de, A: MapAccess<'de>, T: DateSlot>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value_seed(DateSeed(std::marker::PhantomData))?);
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, or `None` for anything else (left to chrono). Seconds
+/// over 59 (leap seconds) are left to chrono too.
+fn fast_utc(s: &[u8]) -> Option<DateTime<Utc>> {
+    fn digits(s: &[u8]) -> Option<u32> {
+        s.iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    }
+    if s.len() < 20 || s.len() > 30 || *s.last()? != b'Z' {
+        return None;
+    }
+    if s[4] != b'-' || s[7] != b'-' || s[10] != b'T' || s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    let year = i32::try_from(digits(&s[0..4])?).ok()?;
+    let (month, day) = (digits(&s[5..7])?, digits(&s[8..10])?);
+    let (hour, minute, second) = (
+        digits(&s[11..13])?,
+        digits(&s[14..16])?,
+        digits(&s[17..19])?,
+    );
+    let frac = &s[19..s.len() - 1];
+    let nanos = match frac {
+        [] => 0,
+        [b'.', f @ ..] if !f.is_empty() && f.len() <= 9 => {
+            digits(f)? * 10u32.pow(9 - u32::try_from(f.len()).ok()?)
+        }
+        _ => return None,
+    };
+    if second > 59 {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
+    Some(NaiveDateTime::new(date, time).and_utc())
+}
+
+#[cfg(test)]
+mod tests;

@@ -116,6 +116,39 @@ fn is_option(ty: &syn::Type) -> bool {
         if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
+/// `DateTime<Utc>` or `Option<DateTime<Utc>>`: decoded through `crate::de::date`, which has a
+/// fast path for the Hub's own date shape.
+fn is_date(ty: &syn::Type) -> bool {
+    fn last(ty: &syn::Type) -> Option<&syn::PathSegment> {
+        match ty {
+            syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+            _ => None,
+        }
+    }
+    fn only_arg(seg: &syn::PathSegment) -> Option<&syn::Type> {
+        match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let Some(mut seg) = last(ty) else {
+        return false;
+    };
+    if seg.ident == "Option" {
+        match only_arg(seg).and_then(last) {
+            Some(inner) => seg = inner,
+            None => return false,
+        }
+    }
+    seg.ident == "DateTime"
+        && only_arg(seg)
+            .and_then(last)
+            .is_some_and(|z| z.ident == "Utc")
+}
+
 fn is_map(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p)
         if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Map" || s.ident == "HashMap"))
@@ -242,13 +275,18 @@ fn struct_impl(s: &syn::ItemStruct, plan: &StructPlan) -> TokenStream {
         quote! { let mut #slot: ::std::option::Option<#ty> = ::std::option::Option::None; }
     });
     let last = fields.len().saturating_sub(1);
-    let arms = slots.iter().enumerate().map(|(i, slot)| {
+    let arms = fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
         let pat = if i == last {
             quote! { crate::de::Key::Field(_) }
         } else {
             quote! { crate::de::Key::Field(#i) }
         };
-        quote! { #pat => crate::de::value(&mut map, &mut #slot, FIELDS[#i])?, }
+        let decode = if is_date(&f.ty) {
+            quote! { crate::de::date }
+        } else {
+            quote! { crate::de::value }
+        };
+        quote! { #pat => #decode(&mut map, &mut #slot, FIELDS[#i])?, }
     });
     let other = match (extra, deny_unknown) {
         (Some(_), _) => quote! {

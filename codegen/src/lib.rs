@@ -132,13 +132,13 @@ pub fn build_areas_from_files(
     areas: &Areas,
 ) -> Result<Output> {
     let (doc, overlay) = read_inputs(spec, overlay)?;
-    build_inner(doc, overlay, areas, false)
+    build_inner(doc, overlay, areas, false, true)
 }
 
 /// [`build_from_files`], plus the every-operation test's calls ([`Output::exercise`]).
 pub fn build_with_exercise_from_files(spec: &Path, overlay: Option<&Path>) -> Result<Output> {
     let (doc, overlay) = read_inputs(spec, overlay)?;
-    build_inner(doc, overlay, &Areas::All, true)
+    build_inner(doc, overlay, &Areas::All, true, true)
 }
 
 fn read_inputs(spec: &Path, overlay: Option<&Path>) -> Result<(Value, Option<Value>)> {
@@ -152,12 +152,12 @@ fn read_inputs(spec: &Path, overlay: Option<&Path>) -> Result<(Value, Option<Val
 
 /// Normalises and generates the library's code from in-memory documents, every area of it.
 pub fn build(doc: Value, overlay: Option<Value>) -> Result<Output> {
-    build_inner(doc, overlay, &Areas::All, false)
+    build_inner(doc, overlay, &Areas::All, false, false)
 }
 
 /// [`build`] for the given areas only (see [`build_areas_from_files`]).
 pub fn build_areas(doc: Value, overlay: Option<Value>, areas: &Areas) -> Result<Output> {
-    build_inner(doc, overlay, areas, false)
+    build_inner(doc, overlay, areas, false, false)
 }
 
 fn build_inner(
@@ -165,12 +165,16 @@ fn build_inner(
     overlay: Option<Value>,
     areas: &Areas,
     exercise: bool,
+    every_fix_applies: bool,
 ) -> Result<Output> {
     let mut doc = doc;
     if let Some(ov) = overlay {
         overlay::merge_overlay(&mut doc, &ov)?;
     }
     let (normalised, report, operations) = normalise::normalise(doc)?;
+    if every_fix_applies {
+        normalise::every_fix_applies(&normalised, &report)?;
+    }
     let gates = features::operation_gates(&normalised)?;
     let generate::Generated { code, exercise } =
         generate::generate(&normalised, &operations, &gates, areas, exercise)?;

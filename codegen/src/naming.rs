@@ -61,10 +61,6 @@ const OVERRIDES: &[(&str, &str)] = &[
         "delete_repo_lfs_files",
     ),
     (
-        "POST /api/discussions/mark-as-read",
-        "mark_discussions_as_read",
-    ),
-    (
         "POST /api/notifications/mark-as-read",
         "mark_notifications_as_read",
     ),
@@ -377,6 +373,28 @@ fn is_snake_ident(s: &str) -> bool {
         && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The [`OVERRIDES`] no operation of the normalised `doc` is named by.
+pub(crate) fn unused_overrides(doc: &Value) -> Vec<(&'static str, &'static str)> {
+    let mut names = std::collections::BTreeSet::new();
+    for item in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|paths| paths.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                names.insert(id);
+            }
+        }
+    }
+    OVERRIDES
+        .iter()
+        .filter(|(_, name)| !names.contains(name))
+        .copied()
+        .collect()
 }
 
 /// Upstream has no `operationId`s; every operation gets a derived (or overridden) one.

@@ -119,6 +119,52 @@ pub fn normalise(mut doc: Value) -> Result<(Value, Report, Vec<naming::Operation
     Ok((doc, report, rows))
 }
 
+/// Steps that only check (and fail on what they do not know): they change nothing by design.
+const CHECKS: &[&str] = &["reject_unknown_keywords"];
+
+/// Fails, naming each, on a step that changed nothing or a naming override that named
+/// nothing: a fix upstream no longer needs (or that no longer finds what it fixes) goes
+/// rather than lingers. Run on the Hub's own document (the file-based builds); the step
+/// tests' small fixtures exercise one step each and skip it.
+pub fn every_fix_applies(doc: &Value, report: &Report) -> Result<()> {
+    let mut idle: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|(name, n)| *n == 0 && !CHECKS.contains(name))
+        .map(|(name, _)| format!("normaliser step `{name}` changed nothing"))
+        .collect();
+    idle.extend(
+        naming::unused_overrides(doc)
+            .into_iter()
+            .map(|(key, name)| format!("naming override `{key}` -> `{name}` names no operation")),
+    );
+    idle.extend(
+        unused_schema_overrides(doc)
+            .into_iter()
+            .map(|(key, name)| format!("schema name override `{key}` -> `{name}` names no type")),
+    );
+    if idle.is_empty() {
+        Ok(())
+    } else {
+        Err(CodegenError::at(
+            "",
+            format!("{}; remove what upstream no longer needs", idle.join("; ")),
+        ))
+    }
+}
+
+/// The [`hoist::NAME_OVERRIDES`] no component of the normalised `doc` is named by.
+fn unused_schema_overrides(doc: &Value) -> Vec<(&'static str, &'static str)> {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    hoist::NAME_OVERRIDES
+        .iter()
+        .filter(|(_, name)| !schemas.is_some_and(|s| s.contains_key(*name)))
+        .copied()
+        .collect()
+}
+
 /// Runs one step on a schema fragment; for tests.
 #[doc(hidden)]
 pub fn run_on_schema(step: Step, schema: Value) -> Result<(Value, usize)> {

@@ -34,6 +34,10 @@ const QUEUE: usize = 4;
 /// How many written batches may wait for the hashing thread.
 const HASH_QUEUE: usize = 2;
 
+/// Bodies up to this size (from their first byte) are gathered in memory and written at once
+/// on the network side: for them a writer task costs more than the write.
+const SMALL: u64 = 64 << 10;
+
 /// Chunks as they came from the network, written together.
 type Batch = Vec<Bytes>;
 
@@ -183,6 +187,9 @@ async fn one_get(
         start = 0;
         hasher = job.sha256.map(|_| Sha256::new());
     }
+    if start == 0 && job.size <= SMALL {
+        return small_body(job, response, hasher, progress).await;
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
     let path = job.incomplete.clone();
     let writer = tokio::task::spawn_blocking(move || write_batches(&path, start, rx, hasher));
@@ -196,13 +203,7 @@ async fn one_get(
             Ok(bytes) => {
                 let n = bytes.len();
                 if start + received + n as u64 > job.size {
-                    cut = Some(Cut::Fatal(Error::Decode {
-                        path: "body".into(),
-                        message: format!(
-                            "{} sent more than the {} bytes announced",
-                            job.label, job.size
-                        ),
-                    }));
+                    cut = Some(Cut::Fatal(too_long(job)));
                     break;
                 }
                 received += n as u64;
@@ -255,21 +256,96 @@ async fn one_get(
     };
     match cut {
         Some(c) => Err((end, hasher, c)),
-        None if end < job.size => Err((
-            end,
-            hasher,
-            Cut::Transient(Error::Transport {
-                message: format!(
-                    "the body of {} ended after {end} of {} bytes",
-                    job.label, job.size
-                ),
-                maybe_sent: true,
-                idempotent: true,
-                source: None,
-            }),
-        )),
+        None if end < job.size => Err((end, hasher, short_body(job, end))),
         None => Ok((end, hasher)),
     }
+}
+
+/// A small body (at most [`SMALL`] bytes announced, from byte 0): gathered in memory, then
+/// written and hashed in one go on this task, with no writer task or channel.
+async fn small_body(
+    job: &BlobJob<'_>,
+    response: reqwest::Response,
+    mut hasher: Option<Sha256>,
+    progress: Progress<'_>,
+) -> Attempt {
+    let mut stream = response.bytes_stream();
+    let mut chunks = Batch::new();
+    let mut received = 0u64;
+    let mut cut = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                let n = bytes.len() as u64;
+                if received + n > job.size {
+                    return Err((0, hasher, Cut::Fatal(too_long(job))));
+                }
+                received += n;
+                progress(ProgressEvent::FileBytes {
+                    phase: Phase::Downloading,
+                    path: job.label.clone(),
+                    bytes: n,
+                    file_size: Some(job.size),
+                });
+                chunks.push(bytes);
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                cut = Some(if Verdict::Final == body_verdict(&e) {
+                    Cut::Fatal(e)
+                } else {
+                    Cut::Transient(e)
+                });
+                break;
+            }
+        }
+    }
+    // What arrived before a cut is kept, so that a resume starts after it.
+    let written = std::fs::File::create(&job.incomplete)
+        .and_then(|mut file| write_all_vectored(&mut file, &chunks));
+    if let Err(e) = written {
+        let e = Error::io(
+            format!(
+                "cannot write {} (for {})",
+                job.incomplete.display(),
+                job.label
+            ),
+            e,
+        );
+        return Err((0, None, Cut::Fatal(e)));
+    }
+    if let Some(h) = hasher.as_mut() {
+        chunks.iter().for_each(|c| h.update(c));
+    }
+    match cut {
+        Some(c) => Err((received, hasher, c)),
+        None if received < job.size => Err((received, hasher, short_body(job, received))),
+        None => Ok((received, hasher)),
+    }
+}
+
+/// The error of a body longer than announced.
+fn too_long(job: &BlobJob<'_>) -> Error {
+    Error::Decode {
+        path: "body".into(),
+        message: format!(
+            "{} sent more than the {} bytes announced",
+            job.label, job.size
+        ),
+    }
+}
+
+/// The cut of a body that ended after `end` of its bytes.
+fn short_body(job: &BlobJob<'_>, end: u64) -> Cut {
+    Cut::Transient(Error::Transport {
+        message: format!(
+            "the body of {} ended after {end} of {} bytes",
+            job.label, job.size
+        ),
+        maybe_sent: true,
+        idempotent: true,
+        source: None,
+    })
 }
 
 /// A failure while reading a body: worth resuming when it is a connection or timeout error.

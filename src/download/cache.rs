@@ -246,22 +246,34 @@ pub(crate) struct FileLock {
 }
 
 impl FileLock {
-    /// Waits for the lock on `path` (created with its folders), off the async workers.
+    /// Takes the lock on `path` (created with its folders): at once when nobody holds it,
+    /// else waiting for it off the async workers.
     pub(crate) async fn acquire(path: PathBuf) -> Result<FileLock> {
-        let shown = path.display().to_string();
-        tokio::task::spawn_blocking(move || -> io::Result<FileLock> {
+        let shown = || path.display().to_string();
+        let open = || -> io::Result<std::fs::File> {
             create_parent(&path)?;
-            let file = std::fs::OpenOptions::new()
+            std::fs::OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
-                .open(&path)?;
-            file.lock()?;
-            Ok(FileLock { _file: file })
-        })
-        .await
-        .map_err(|e| Error::io(format!("cannot lock {shown}"), io::Error::other(e)))?
-        .map_err(|e| Error::io(format!("cannot lock {shown}"), e))
+                .open(&path)
+        };
+        let file = open().map_err(|e| Error::io(format!("cannot lock {}", shown()), e))?;
+        let file = match file.try_lock() {
+            Ok(()) => file,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                    .await
+                    .map_err(|e| {
+                        Error::io(format!("cannot lock {}", shown()), io::Error::other(e))
+                    })?
+                    .map_err(|e| Error::io(format!("cannot lock {}", shown()), e))?
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", shown()), e));
+            }
+        };
+        Ok(FileLock { _file: file })
     }
 }
 

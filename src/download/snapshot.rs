@@ -279,6 +279,9 @@ impl SnapshotRequest {
                 size: u64::try_from(size).unwrap_or(0),
             });
         }
+        // The largest first: a big file's body (one stream, hashed in order) then runs beside
+        // all the small ones instead of starting last and running alone.
+        files.sort_by_key(|f| std::cmp::Reverse(f.size));
         Ok(files)
     }
 

@@ -62,7 +62,10 @@ fn renames_are_matched_by_method_summary_and_parameters() {
     assert_eq!(r.renames.len(), 2);
     let moved = &r.renames[0];
     assert_eq!(moved.from.path, "/api/discussions/mark-as-read");
-    assert_eq!(moved.from.name.as_deref(), Some("mark_discussions_as_read"));
+    assert_eq!(
+        moved.from.name.as_deref(),
+        Some("create_discussions_mark_as_read")
+    );
     assert_eq!(
         ops(&moved.to),
         ["POST /api/notifications/mark-as-read mark_notifications_as_read"]

@@ -114,9 +114,10 @@ const KNOWN_RENAMES: &[(&str, &str, &str)] = &[
         "GetPaperCommentType",
         "parent now named after the new `get_paper_comment`",
     ),
-    // The operation moved upstream (the method is renamed too).
+    // The operation moved upstream (the method is renamed too; the old path's naming override
+    // went once no operation of the current document used it).
     (
-        "MarkDiscussionsAsReadBody",
+        "CreateDiscussionsMarkAsReadBody",
         "MarkNotificationsAsReadBody",
         "`/api/discussions/mark-as-read` became `/api/notifications/mark-as-read`",
     ),
