@@ -49,18 +49,6 @@ pub const NAME_OVERRIDES: &[(&str, &str)] = &[
     ("enum:directory,file", "PathInfoType"),
 ];
 
-/// The [`NAME_OVERRIDES`] no component of the normalised `doc` is named by.
-pub(crate) fn unused_overrides(doc: &Value) -> Vec<(&'static str, &'static str)> {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object);
-    NAME_OVERRIDES
-        .iter()
-        .filter(|(_, name)| !schemas.is_some_and(|s| s.contains_key(*name)))
-        .copied()
-        .collect()
-}
-
 /// Canonical text of a schema for comparison: keys sorted, documentation dropped.
 fn canonical(v: &Value) -> String {
     fn strip(v: &Value) -> Value {

@@ -139,7 +139,7 @@ pub fn every_fix_applies(doc: &Value, report: &Report) -> Result<()> {
             .map(|(key, name)| format!("naming override `{key}` -> `{name}` names no operation")),
     );
     idle.extend(
-        hoist::unused_overrides(doc)
+        unused_schema_overrides(doc)
             .into_iter()
             .map(|(key, name)| format!("schema name override `{key}` -> `{name}` names no type")),
     );
@@ -151,6 +151,18 @@ pub fn every_fix_applies(doc: &Value, report: &Report) -> Result<()> {
             format!("{}; remove what upstream no longer needs", idle.join("; ")),
         ))
     }
+}
+
+/// The [`hoist::NAME_OVERRIDES`] no component of the normalised `doc` is named by.
+fn unused_schema_overrides(doc: &Value) -> Vec<(&'static str, &'static str)> {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    hoist::NAME_OVERRIDES
+        .iter()
+        .filter(|(_, name)| !schemas.is_some_and(|s| s.contains_key(*name)))
+        .copied()
+        .collect()
 }
 
 /// Runs one step on a schema fragment; for tests.
