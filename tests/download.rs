@@ -285,6 +285,67 @@ async fn a_cut_mid_body_resumes_with_range_in_the_same_call() {
     no_token_reached_storage(&f.sim);
 }
 
+/// An LFS file small enough to be read into memory (at most 64 KiB) is resumed like a big one:
+/// the cut part is kept, the retry asks for the rest with `Range`, and a failed call leaves
+/// only an `.incomplete` blob that the next call completes.
+#[tokio::test]
+async fn a_cut_small_body_resumes_with_range_and_leaves_only_an_incomplete_blob() {
+    let f = fixture();
+    let small = noise(20_000, 11);
+    f.sim
+        .commit_files(
+            RepoType::Model,
+            REPO,
+            "main",
+            "small",
+            &[("weights/small.bin", &small)],
+        )
+        .unwrap();
+    let hub = hub_for(&f, quick_retries());
+    f.sim
+        .faults()
+        .once(routes::STORAGE_GET, Fault::CutBody { after: 5_000 });
+    let path = hub.download(&repo(), "weights/small.bin").await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), small);
+    let ranges: Vec<_> = f
+        .sim
+        .storage_requests()
+        .iter()
+        .filter_map(|r| r.header("range").map(str::to_owned))
+        .collect();
+    assert_eq!(ranges, ["bytes=5000-"]);
+
+    let other = noise(30_000, 12);
+    f.sim
+        .commit_files(
+            RepoType::Model,
+            REPO,
+            "main",
+            "other",
+            &[("weights/other.bin", &other)],
+        )
+        .unwrap();
+    let strict = hub_for(&f, RetryPolicy::disabled());
+    f.sim
+        .faults()
+        .once(routes::STORAGE_GET, Fault::CutBody { after: 7_000 });
+    strict
+        .download(&repo(), "weights/other.bin")
+        .await
+        .unwrap_err();
+    let blobs = repo_dir(&f).join("blobs");
+    let oid = sha256(&other);
+    let partial = std::fs::metadata(blobs.join(format!("{oid}.incomplete"))).unwrap();
+    assert_eq!(partial.len(), 7_000);
+    assert!(!blobs.join(&oid).exists());
+    let path = strict.download(&repo(), "weights/other.bin").await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), other);
+    assert!(!blobs.join(format!("{oid}.incomplete")).exists());
+    let last = f.sim.storage_requests().pop().unwrap();
+    assert_eq!(last.header("range"), Some("bytes=7000-"));
+    no_token_reached_storage(&f.sim);
+}
+
 #[tokio::test]
 async fn a_failed_download_leaves_no_partial_snapshot_file_and_the_next_call_completes_it() {
     let f = fixture();
