@@ -23,6 +23,10 @@ pub struct Operation {
     pub origin: Origin,
     /// Whether the operation pages with a `Link` header.
     pub link_paginated: bool,
+    /// Whether the operation may be sent again although its method is not safe: a POST that
+    /// only asks (preupload, paths-info) or whose effect does not depend on how many times it
+    /// is sent (the LFS batch). Declared by the document's normaliser or our overlay.
+    pub safe_to_repeat: bool,
 }
 
 /// Where an operation's definition comes from.
@@ -136,10 +140,6 @@ impl RequestInfo {
     }
 }
 
-/// POSTs that are safe to send again: they only ask (preupload, paths-info) or their effect
-/// does not depend on how many times they are sent (the LFS batch and verify calls).
-const SAFE_POSTS: &[&str] = &["preupload", "get_paths_info", "lfs_batch", "lfs_verify"];
-
 /// Requests the facade builds by hand (not in [`OPERATIONS`]): name, the path they request,
 /// whether they are safe to repeat. (The commit's copy of a regular file is sent as
 /// `resolve_file`, a generated operation.)
@@ -170,7 +170,7 @@ fn by_name() -> &'static HashMap<&'static str, RequestInfo> {
         OPERATIONS
             .iter()
             .map(|op| {
-                let idempotent = is_safe_method(op.method) || SAFE_POSTS.contains(&op.name);
+                let idempotent = is_safe_method(op.method) || op.safe_to_repeat;
                 let commit = op.method.eq_ignore_ascii_case("POST")
                     && op.generated_path.ends_with("/commit/{rev}");
                 let info = RequestInfo {
@@ -233,6 +233,7 @@ mod tests {
         assert_eq!(create.scope, Scope::Account);
         assert!(!create.idempotent && !create.commit);
         assert!(RequestInfo::of("preupload", "POST").idempotent);
+        assert!(RequestInfo::of("get_paths_info", "POST").idempotent);
         assert!(RequestInfo::of("whoami", "GET").idempotent);
         // The LFS batch (generated) and verify (hand-built) calls.
         let batch = RequestInfo::of("lfs_batch", "POST");

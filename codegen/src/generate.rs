@@ -234,12 +234,13 @@ impl ToTokenString for syn::Meta {
 /// A table of every operation, for tests and tools.
 fn operation_table(rows: &[OperationRow]) -> TokenStream {
     let entries = rows.iter().map(|r| {
-        let (m, p, g, n, l) = (
+        let (m, p, g, n, l, safe) = (
             &r.method,
             &r.path,
             &r.generated_path,
             &r.name,
             r.link_paginated,
+            r.safe_to_repeat,
         );
         let o = match r.origin {
             crate::naming::Origin::Document => quote! { crate::operations::Origin::Document },
@@ -251,7 +252,7 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
         quote! {
             crate::operations::Operation {
                 method: #m, path: #p, generated_path: #g, name: #n,
-                origin: #o, link_paginated: #l,
+                origin: #o, link_paginated: #l, safe_to_repeat: #safe,
             }
         }
     });

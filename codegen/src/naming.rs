@@ -27,6 +27,10 @@ pub struct OperationRow {
     pub origin: Origin,
     /// Whether the operation pages with a `Link` header.
     pub link_paginated: bool,
+    /// Whether the operation is safe to send again although its method is not
+    /// (`x-hf-safe-to-repeat`: a POST that only asks, or whose effect does not depend on how
+    /// many times it is sent).
+    pub safe_to_repeat: bool,
     /// Whether the success answer is a JSON array.
     pub returns_array: bool,
 }
@@ -462,6 +466,7 @@ pub fn operation_rows(doc: &Value) -> Result<Vec<OperationRow>> {
             vec![path.to_string()]
         };
         let link = crate::requests::is_link_paginated(op);
+        let safe_to_repeat = op.get("x-hf-safe-to-repeat") == Some(&Value::Bool(true));
         let added = crate::walk::strings(op.get("x-hf-added-paths"));
         for p in originals {
             let origin = if added.contains(&p) {
@@ -478,6 +483,7 @@ pub fn operation_rows(doc: &Value) -> Result<Vec<OperationRow>> {
                 name: name.clone(),
                 origin,
                 link_paginated: link,
+                safe_to_repeat,
                 returns_array: returns_array(op),
             });
         }

@@ -93,6 +93,7 @@ pub const STEPS: &[(&str, Step)] = &[
     ("binary_body_media_choice", media::binary_body_media_choice),
     ("commit_raw_body", commit_raw_body),
     ("preupload_create_pr_param", preupload_create_pr_param),
+    ("safe_to_repeat_posts", safe_to_repeat_posts),
     ("insert_empty_responses", insert_empty_responses),
     ("rename_duplicate_path_params", rename_duplicate_path_params),
     ("trailing_wildcards", served::trailing_wildcards),

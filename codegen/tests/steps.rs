@@ -716,6 +716,29 @@ fn preupload_gets_create_pr() {
 }
 
 #[test]
+fn asking_posts_are_marked_safe_to_repeat() {
+    let mut d = doc_with(
+        "/api/models/{namespace}/{repo}/paths-info/{rev}",
+        "post",
+        json!({"responses": {}}),
+    );
+    d["paths"]["/api/models/{namespace}/{repo}/commit/{rev}"] = json!({"post": {"responses": {}}});
+    assert_eq!(normalise::safe_to_repeat_posts(&mut d).unwrap(), 1);
+    let paths = &d["paths"];
+    assert_eq!(
+        paths["/api/models/{namespace}/{repo}/paths-info/{rev}"]["post"]["x-hf-safe-to-repeat"],
+        true
+    );
+    // The commit is never repeated.
+    assert!(
+        paths["/api/models/{namespace}/{repo}/commit/{rev}"]["post"]
+            .get("x-hf-safe-to-repeat")
+            .is_none()
+    );
+    assert_eq!(normalise::safe_to_repeat_posts(&mut d).unwrap(), 0);
+}
+
+#[test]
 fn required_names_without_properties_are_dropped() {
     let (s, n) = run_on_schema(
         normalise::drop_undefined_required,

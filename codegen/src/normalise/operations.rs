@@ -65,6 +65,27 @@ pub fn untyped_flag_query_params_to_boolean(doc: &mut Value) -> Result<usize> {
     Ok(n)
 }
 
+/// POSTs that are safe to send again, because they only ask: the preupload (which files go
+/// to LFS, which are unchanged) and `paths-info`. Upstream cannot say so; the step marks them
+/// `x-hf-safe-to-repeat`, which the generated operation table carries to the retry engine.
+/// (The overlay marks its own such POSTs, the LFS batch, itself.)
+pub fn safe_to_repeat_posts(doc: &mut Value) -> Result<usize> {
+    const ASKING: &[&str] = &["/preupload/{rev}", "/paths-info/{rev}"];
+    let mut n = 0;
+    each_operation(doc, &mut |path, method, op, _| {
+        if method == "post"
+            && ASKING.iter().any(|suffix| path.ends_with(suffix))
+            && op.get("x-hf-safe-to-repeat").is_none()
+            && let Some(o) = op.as_object_mut()
+        {
+            o.insert("x-hf-safe-to-repeat".into(), json!(true));
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
 /// The Hub's preupload takes `create_pr` (the official clients send it when the commit
 /// opens a pull request, so LFS files are checked against the PR's future ref), but upstream
 /// does not declare it. It is added as an optional boolean query parameter.
