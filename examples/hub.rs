@@ -102,7 +102,8 @@ enum ListKind {
     /// Dataset repositories.
     #[value(alias = "dataset")]
     Datasets,
-    /// Spaces.
+    /// Spaces (with the `spaces` feature).
+    #[cfg(feature = "spaces")]
     #[value(alias = "space")]
     Spaces,
 }
@@ -418,6 +419,7 @@ async fn list(args: ListArgs) -> Outcome {
     let items = match args.kind {
         ListKind::Models => listing!(hub.list_models(), args).raw_items(),
         ListKind::Datasets => listing!(hub.list_datasets(), args).raw_items(),
+        #[cfg(feature = "spaces")]
         ListKind::Spaces => listing!(hub.list_spaces(), args).raw_items(),
     };
     print_raw_items(items, limit).await

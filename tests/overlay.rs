@@ -6,9 +6,9 @@ use hf_hub_api::Hub;
 use hf_hub_api::operations::{OPERATIONS, Origin};
 use hf_hub_api::repo::{Repo, RepoId, RepoType};
 use hf_hub_api::retry::RetryPolicy;
-use hf_hub_api::types::{
-    DatasetInfo, DeleteRepoBody, GatingMode, ModelInfo, ModelInfoGated, SpaceInfo,
-};
+#[cfg(feature = "spaces")]
+use hf_hub_api::types::SpaceInfo;
+use hf_hub_api::types::{DatasetInfo, DeleteRepoBody, GatingMode, ModelInfo, ModelInfoGated};
 use httpmock::prelude::*;
 use serde_json::json;
 
@@ -121,19 +121,13 @@ async fn model_listing_decodes_real_shapes_across_pages() {
 }
 
 #[tokio::test]
-async fn dataset_and_space_listings_decode() {
+async fn dataset_listings_decode() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
         when.method(GET)
             .path("/api/datasets")
             .query_param("author", "rajpurkar");
         then.status(200).body(fixture("datasets_page.json"));
-    });
-    server.mock(|when, then| {
-        when.method(GET)
-            .path("/api/spaces")
-            .query_param("search", "flux");
-        then.status(200).body(fixture("spaces_page.json"));
     });
     let hub = hub(&server);
     let datasets: Vec<DatasetInfo> = hub
@@ -144,6 +138,19 @@ async fn dataset_and_space_listings_decode() {
         .await
         .unwrap();
     assert!(!datasets.is_empty());
+}
+
+#[cfg(feature = "spaces")]
+#[tokio::test]
+async fn space_listings_decode() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/spaces")
+            .query_param("search", "flux");
+        then.status(200).body(fixture("spaces_page.json"));
+    });
+    let hub = hub(&server);
     let spaces: Vec<SpaceInfo> = hub
         .list_spaces()
         .search("flux")
@@ -171,11 +178,6 @@ async fn info_calls_decode_rich_answers() {
         when.method(GET).path("/api/datasets/rajpurkar/squad");
         then.status(200).body(fixture("dataset_info.json"));
     });
-    server.mock(|when, then| {
-        when.method(GET)
-            .path("/api/spaces/black-forest-labs/FLUX.1-dev");
-        then.status(200).body(fixture("space_info.json"));
-    });
     let hub = hub(&server);
     let m = hub
         .model_info(&id("Qwen/Qwen2.5-7B-Instruct"))
@@ -192,6 +194,18 @@ async fn info_calls_decode_rich_answers() {
     at_rev.assert_calls(1);
     let d = hub.dataset_info(&id("rajpurkar/squad")).await.unwrap();
     assert_eq!(d.id, "rajpurkar/squad");
+}
+
+#[cfg(feature = "spaces")]
+#[tokio::test]
+async fn space_info_decodes_its_runtime() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/spaces/black-forest-labs/FLUX.1-dev");
+        then.status(200).body(fixture("space_info.json"));
+    });
+    let hub = hub(&server);
     let s = hub
         .space_info(&id("black-forest-labs/FLUX.1-dev"))
         .await

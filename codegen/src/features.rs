@@ -46,13 +46,13 @@ pub const AREAS: &[Area] = &[
     Area {
         feature: "spaces",
         tags: &["spaces"],
-        default: true,
+        default: false,
         about: "Spaces: search, info, runtime and hardware, secrets, variables, volumes, logs, metrics",
     },
     Area {
         feature: "discussions",
         tags: &["discussions"],
-        default: true,
+        default: false,
         about: "discussions and pull requests: list, open, comment, change status, merge",
     },
     Area {
