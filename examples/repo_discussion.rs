@@ -1,5 +1,5 @@
 //! Creates a model repository and opens a discussion on it:
-//! `HF_TOKEN=… cargo run --example repo_discussion -- me/scratch`.
+//! `HF_TOKEN=… cargo run --example repo_discussion --features discussions -- me/scratch`.
 
 use hf_hub_api::repo::Repo;
 use hf_hub_api::types::{CreateRepoDiscussionsBody, CreateRepoModel};

@@ -1,5 +1,5 @@
 //! A Space's variables and secrets: set, list, delete:
-//! `HF_TOKEN=… cargo run --example space_settings -- me/my-space`.
+//! `HF_TOKEN=… cargo run --example space_settings --features spaces -- me/my-space`.
 
 use hf_hub_api::repo::RepoId;
 use hf_hub_api::types::{DeleteSpaceSecretsBody, SpaceKeyValue};
