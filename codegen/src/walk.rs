@@ -175,3 +175,11 @@ pub(crate) fn each_operation(
     }
     Ok(())
 }
+
+/// Drops the path items left without any operation (after operations moved to a merged path).
+pub(crate) fn drop_empty_path_items(paths: &mut serde_json::Map<String, Value>) {
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_some_and(|o| o.keys().any(|k| METHODS.contains(&k.as_str())))
+    });
+}

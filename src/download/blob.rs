@@ -73,6 +73,17 @@ enum Cut {
     Fatal(Error),
 }
 
+impl Cut {
+    /// How a failure while reading the body ends this try: resumed, or given up.
+    fn of_body_error(e: Error) -> Cut {
+        if Verdict::Final == body_verdict(&e) {
+            Cut::Fatal(e)
+        } else {
+            Cut::Transient(e)
+        }
+    }
+}
+
 /// Fetches the blob (see the module docs). The caller holds the blob's lock.
 pub(crate) async fn fetch(hub: &Hub, job: &BlobJob<'_>, progress: Progress<'_>) -> Result<()> {
     let io_err = |what: &str, e: io::Error| {
@@ -223,12 +234,7 @@ async fn one_get(
                 }
             }
             Err(e) => {
-                let e = Error::from(e);
-                cut = Some(if Verdict::Final == body_verdict(&e) {
-                    Cut::Fatal(e)
-                } else {
-                    Cut::Transient(e)
-                });
+                cut = Some(Cut::of_body_error(Error::from(e)));
                 break;
             }
         }
@@ -290,12 +296,7 @@ async fn small_body(
                 chunks.push(bytes);
             }
             Err(e) => {
-                let e = Error::from(e);
-                cut = Some(if Verdict::Final == body_verdict(&e) {
-                    Cut::Fatal(e)
-                } else {
-                    Cut::Transient(e)
-                });
+                cut = Some(Cut::of_body_error(Error::from(e)));
                 break;
             }
         }

@@ -305,9 +305,6 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
         item[&method] = merged;
         n += 1;
     }
-    paths.retain(|_, item| {
-        item.as_object()
-            .is_some_and(|o| o.keys().any(|k| METHODS.contains(&k.as_str())))
-    });
+    crate::walk::drop_empty_path_items(paths);
     Ok(n)
 }
