@@ -56,10 +56,16 @@ pub const AREAS: &[Area] = &[
         about: "discussions and pull requests: list, open, comment, change status, merge",
     },
     Area {
-        feature: "users",
-        tags: &["users", "auth", "notifications", "tokens"],
+        feature: "auth",
+        tags: &["auth", "tokens"],
         default: true,
-        about: "`whoami`, user overviews, likes and followers, notifications, token revocation",
+        about: "`whoami` (who the token belongs to, its scopes and organizations) and token revocation",
+    },
+    Area {
+        feature: "users",
+        tags: &["users", "notifications"],
+        default: false,
+        about: "user overviews, avatars, socials, likes and followers; notifications and their settings; the account's billing usage and live metrics",
     },
     Area {
         feature: "orgs",
