@@ -242,6 +242,11 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
             r.link_paginated,
             r.safe_to_repeat,
         );
+        let body = match &r.body_media_type {
+            Some(media) => quote! { Some(#media) },
+            None => quote! { None },
+        };
+        let busy = r.conflict_is_commit_in_progress;
         let o = match r.origin {
             crate::naming::Origin::Document => quote! { crate::operations::Origin::Document },
             crate::naming::Origin::Overlay => quote! { crate::operations::Origin::Overlay },
@@ -253,6 +258,7 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
             crate::operations::Operation {
                 method: #m, path: #p, generated_path: #g, name: #n,
                 origin: #o, link_paginated: #l, safe_to_repeat: #safe,
+                body_media_type: #body, conflict_is_commit_in_progress: #busy,
             }
         }
     });
