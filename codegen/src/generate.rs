@@ -527,19 +527,12 @@ fn exercise_code(
 /// the client sends it as `Content-Type` and `Accept`.
 fn media_types(doc: &Value) -> TokenStream {
     let mut rows: Vec<(String, String)> = Vec::new();
-    for item in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            if let (Some(id), Some(media)) = (
-                op.get("operationId").and_then(Value::as_str),
-                op.get("x-hf-media-type").and_then(Value::as_str),
-            ) {
-                rows.push((id.to_string(), media.to_string()));
-            }
+    for (_, _, op) in crate::walk::operations(doc) {
+        if let (Some(id), Some(media)) = (
+            op.get("operationId").and_then(Value::as_str),
+            op.get("x-hf-media-type").and_then(Value::as_str),
+        ) {
+            rows.push((id.to_string(), media.to_string()));
         }
     }
     rows.sort();

@@ -388,16 +388,9 @@ fn is_snake_ident(s: &str) -> bool {
 /// The [`OVERRIDES`] no operation of the normalised `doc` is named by.
 pub(crate) fn unused_overrides(doc: &Value) -> Vec<(&'static str, &'static str)> {
     let mut names = std::collections::BTreeSet::new();
-    for item in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|paths| paths.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                names.insert(id);
-            }
+    for (_, _, op) in crate::walk::operations(doc) {
+        if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+            names.insert(id);
         }
     }
     OVERRIDES
