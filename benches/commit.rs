@@ -175,13 +175,18 @@ fn cases(smoke: bool) -> AnyResult<Vec<Case>> {
 
 // ------------------------------------------------------------------ /proc and formatting
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/cpu.rs"]
 mod cpu;
 #[path = "support/hf_hub_crate.rs"]
 mod hf_hub_crate;
+#[path = "support/numbers.rs"]
+mod numbers;
 #[path = "support/procfs.rs"]
 mod procfs;
 use cpu::cpu_secs;
+use numbers::thousands;
 use procfs::{hwm, mib, reset_hwm, rss, status_kib};
 
 fn human(bytes: u64) -> String {
@@ -192,18 +197,6 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{:.1} KiB", bytes as f64 / 1024.0)
     }
-}
-
-fn thousands(x: f64) -> String {
-    let s = format!("{:.0}", x.max(0.0));
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// MB/s (10^6 bytes per second).
@@ -445,16 +438,7 @@ impl ChildServer {
 
 impl Drop for ChildServer {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        child::stop(&mut self.child, &mut self.stdin);
     }
 }
 

@@ -10,6 +10,8 @@
 mod cpu;
 #[path = "support/hf_hub_crate.rs"]
 mod hf_hub_crate;
+#[path = "support/noise.rs"]
+mod noise;
 #[path = "support/procfs.rs"]
 mod procfs;
 
@@ -17,6 +19,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
+
+use noise::noise;
 
 const REPO: &str = "sim-user/bench";
 const BIG: &str = "model.safetensors";
@@ -39,17 +43,6 @@ fn size() -> Size {
     Size {
         small_files: var("BENCH_SMALL_FILES", if full { 1000 } else { 50 }),
         big_mib: var("BENCH_BIG_MIB", if full { 1024 } else { 8 }),
-    }
-}
-
-fn noise(buf: &mut [u8], seed: u64) {
-    let mut x = seed | 1;
-    for chunk in buf.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let bytes = x.to_le_bytes();
-        chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
 }
 

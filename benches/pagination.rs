@@ -119,24 +119,17 @@ impl Settings {
 
 // ------------------------------------------------------------------ /proc
 
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/numbers.rs"]
+mod numbers;
 #[path = "support/procfs.rs"]
 mod procfs;
+use numbers::thousands;
 use procfs::{hwm, mib, reset_hwm, rss, status_kib};
 
 fn signed_mib(kib: i64) -> String {
     format!("{:+.1} MiB", kib as f64 / 1024.0)
-}
-
-fn thousands(x: f64) -> String {
-    let s = format!("{:.0}", x.max(0.0));
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 // ------------------------------------------------------------------ the simulator
@@ -223,16 +216,7 @@ impl ChildServer {
 
 impl Drop for ChildServer {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        child::stop(&mut self.child, &mut self.stdin);
     }
 }
 

@@ -17,6 +17,10 @@ fn main() {
 }
 
 #[cfg(feature = "xet")]
+#[path = "support/noise.rs"]
+mod noise;
+
+#[cfg(feature = "xet")]
 mod bench {
     use std::path::Path;
     use std::sync::Arc;
@@ -26,6 +30,8 @@ mod bench {
     use hf_hub_api::repo::Repo;
     use hf_hub_api::{Hub, Phase, ProgressEvent, ProgressObserver};
     use hf_hub_sim::{DEFAULT_TOKEN, RepoType, SimConfig, SimHandle, Simulator};
+
+    use super::noise::noise;
 
     const REPO: &str = "sim-user/xet-bench";
     const FILE: &str = "model.safetensors";
@@ -44,16 +50,6 @@ mod bench {
             {
                 self.0.fetch_add(*bytes, Ordering::Relaxed);
             }
-        }
-    }
-
-    fn noise(buf: &mut [u8], seed: u64) {
-        let mut x = seed | 1;
-        for chunk in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
         }
     }
 

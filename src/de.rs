@@ -80,10 +80,21 @@ pub(crate) fn value<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(
     slot: &mut Option<T>,
     name: &'static str,
 ) -> Result<(), A::Error> {
+    seeded(map, slot, name, std::marker::PhantomData)
+}
+
+/// Decodes the value of field `name` into `slot` with `seed`; a field given twice is an
+/// error, as with serde's derive.
+fn seeded<'de, A: MapAccess<'de>, S: de::DeserializeSeed<'de>>(
+    map: &mut A,
+    slot: &mut Option<S::Value>,
+    name: &'static str,
+    seed: S,
+) -> Result<(), A::Error> {
     if slot.is_some() {
         return Err(de::Error::duplicate_field(name));
     }
-    *slot = Some(map.next_value()?);
+    *slot = Some(map.next_value_seed(seed)?);
     Ok(())
 }
 
@@ -271,11 +282,7 @@ pub(crate) fn date<'de, A: MapAccess<'de>, T: DateSlot>(
     slot: &mut Option<T>,
     name: &'static str,
 ) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(name));
-    }
-    *slot = Some(map.next_value_seed(DateSeed(std::marker::PhantomData))?);
-    Ok(())
+    seeded(map, slot, name, DateSeed(std::marker::PhantomData))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, or `None` for anything else (left to chrono). Seconds

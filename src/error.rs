@@ -365,7 +365,7 @@ fn classify(
             Scope::Repo => HubErrorKind::RepoNotFound,
             Scope::RepoItem | Scope::Account => HubErrorKind::Other,
         }),
-        409 if info.commit => HubErrorKind::CommitInProgress,
+        409 if info.conflict_is_commit_in_progress => HubErrorKind::CommitInProgress,
         409 => HubErrorKind::Conflict,
         412 => HubErrorKind::CommitConflict {
             expected_parent: None,

@@ -3,7 +3,8 @@
 //! Besides the public [`OPERATIONS`] table, this module derives, once and lazily, what the
 //! facade needs to know about an operation when one of its requests fails: what its path says
 //! the request is about (its scope, which decides how a 401 or 404 without `X-Error-Code` is
-//! classified), whether it is safe to send again, and whether it is the commit `POST`.
+//! classified), whether it is safe to send again, the `Content-Type` of a body the facade
+//! builds, and what a 409 means. All of it is the generated table's data.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -27,6 +28,13 @@ pub struct Operation {
     /// only asks (preupload, paths-info) or whose effect does not depend on how many times it
     /// is sent (the LFS batch). Declared by the document's normaliser or our overlay.
     pub safe_to_repeat: bool,
+    /// The `Content-Type` the facade sends with the raw body it builds for the operation
+    /// (the commit's `application/x-ndjson`). Declared by the document's normaliser.
+    pub body_media_type: Option<&'static str>,
+    /// Whether a 409 answer means another commit to the repository is in progress (the
+    /// commit `POST`) rather than that what the request would create exists already.
+    /// Declared by the document's normaliser.
+    pub conflict_is_commit_in_progress: bool,
 }
 
 /// Where an operation's definition comes from.
@@ -101,9 +109,10 @@ pub(crate) struct RequestInfo {
     /// Whether sending the request again cannot do harm (it changes nothing, or the same
     /// thing each time): GET/HEAD and the few POSTs that only ask.
     pub(crate) idempotent: bool,
-    /// Whether this is the commit `POST` (`…/commit/{rev}`), whose 409 means "another commit
-    /// is in progress" and which is never sent twice.
-    pub(crate) commit: bool,
+    /// The `Content-Type` of the raw body the facade builds for it (the commit's ndjson).
+    pub(crate) body_media_type: Option<&'static str>,
+    /// Whether its 409 means "another commit is in progress" (the commit `POST`).
+    pub(crate) conflict_is_commit_in_progress: bool,
 }
 
 impl RequestInfo {
@@ -113,7 +122,8 @@ impl RequestInfo {
         operation: "",
         scope: Scope::Account,
         idempotent: false,
-        commit: false,
+        body_media_type: None,
+        conflict_is_commit_in_progress: false,
     };
 
     /// The facts about a generated operation (its method is the table's).
@@ -135,7 +145,8 @@ impl RequestInfo {
             operation: name,
             scope,
             idempotent,
-            commit: false,
+            body_media_type: None,
+            conflict_is_commit_in_progress: false,
         }
     }
 }
@@ -171,13 +182,12 @@ fn by_name() -> &'static HashMap<&'static str, RequestInfo> {
             .iter()
             .map(|op| {
                 let idempotent = is_safe_method(op.method) || op.safe_to_repeat;
-                let commit = op.method.eq_ignore_ascii_case("POST")
-                    && op.generated_path.ends_with("/commit/{rev}");
                 let info = RequestInfo {
                     operation: op.name,
                     scope: Scope::of_template(op.generated_path),
                     idempotent,
-                    commit,
+                    body_media_type: op.body_media_type,
+                    conflict_is_commit_in_progress: op.conflict_is_commit_in_progress,
                 };
                 (op.name, info)
             })
@@ -223,15 +233,15 @@ mod tests {
     #[test]
     fn facts_come_from_the_table() {
         let commit = RequestInfo::of("create_commit", "POST");
-        assert!(commit.commit);
+        assert!(commit.conflict_is_commit_in_progress);
         assert!(!commit.idempotent);
         assert_eq!(commit.scope, Scope::Revision);
         let tree = RequestInfo::of("list_repo_tree", "GET");
         assert_eq!(tree.scope, Scope::Path);
-        assert!(tree.idempotent && !tree.commit);
+        assert!(tree.idempotent && !tree.conflict_is_commit_in_progress);
         let create = RequestInfo::of("create_repo", "POST");
         assert_eq!(create.scope, Scope::Account);
-        assert!(!create.idempotent && !create.commit);
+        assert!(!create.idempotent && !create.conflict_is_commit_in_progress);
         assert!(RequestInfo::of("preupload", "POST").idempotent);
         assert!(RequestInfo::of("get_paths_info", "POST").idempotent);
         assert!(RequestInfo::of("whoami", "GET").idempotent);
@@ -253,6 +263,16 @@ mod tests {
         // Every operation of the table has its entry.
         for op in OPERATIONS {
             assert_eq!(RequestInfo::of(op.name, op.method).operation, op.name);
+        }
+    }
+
+    #[test]
+    fn only_the_commit_has_a_raw_body_media_type_and_a_busy_conflict() {
+        for op in OPERATIONS {
+            let commit = op.name == "create_commit";
+            let media = commit.then_some("application/x-ndjson");
+            assert_eq!(op.body_media_type, media, "{}", op.path);
+            assert_eq!(op.conflict_is_commit_in_progress, commit, "{}", op.path);
         }
     }
 }

@@ -272,6 +272,24 @@ impl Repo {
     pub fn git_path(&self) -> String {
         format!("{}{}", self.repo_type.url_prefix(), self.id)
     }
+
+    /// `{endpoint}/{prefix}{ns}/{name}/resolve/{rev}/{path}`: the URL of a file's content at
+    /// a revision, the revision encoded whole (`/` included), the path segment by segment.
+    pub(crate) fn resolve_url(
+        &self,
+        endpoint: &url::Url,
+        revision: &str,
+        path: &str,
+    ) -> Result<url::Url> {
+        let text = format!(
+            "{}/{}/resolve/{}/{}",
+            endpoint.as_str().trim_end_matches('/'),
+            self.git_path(),
+            encode_path_segment(revision),
+            encode_repo_path(path)
+        );
+        url::Url::parse(&text).map_err(|e| Error::invalid("URL", text, e.to_string()))
+    }
 }
 
 impl fmt::Display for Repo {

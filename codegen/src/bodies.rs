@@ -35,16 +35,9 @@ fn request_types(doc: &Value) -> BTreeSet<String> {
         }
     }
     let mut todo = Vec::new();
-    for item in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            if let Some(rb) = op.get("requestBody") {
-                refs(rb, &mut todo);
-            }
+    for (_, _, op) in crate::walk::operations(doc) {
+        if let Some(rb) = op.get("requestBody") {
+            refs(rb, &mut todo);
         }
     }
     let mut seen = BTreeSet::new();

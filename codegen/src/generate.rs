@@ -242,6 +242,11 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
             r.link_paginated,
             r.safe_to_repeat,
         );
+        let body = match &r.body_media_type {
+            Some(media) => quote! { Some(#media) },
+            None => quote! { None },
+        };
+        let busy = r.conflict_is_commit_in_progress;
         let o = match r.origin {
             crate::naming::Origin::Document => quote! { crate::operations::Origin::Document },
             crate::naming::Origin::Overlay => quote! { crate::operations::Origin::Overlay },
@@ -253,6 +258,7 @@ fn operation_table(rows: &[OperationRow]) -> TokenStream {
             crate::operations::Operation {
                 method: #m, path: #p, generated_path: #g, name: #n,
                 origin: #o, link_paginated: #l, safe_to_repeat: #safe,
+                body_media_type: #body, conflict_is_commit_in_progress: #busy,
             }
         }
     });
@@ -521,19 +527,12 @@ fn exercise_code(
 /// the client sends it as `Content-Type` and `Accept`.
 fn media_types(doc: &Value) -> TokenStream {
     let mut rows: Vec<(String, String)> = Vec::new();
-    for item in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            if let (Some(id), Some(media)) = (
-                op.get("operationId").and_then(Value::as_str),
-                op.get("x-hf-media-type").and_then(Value::as_str),
-            ) {
-                rows.push((id.to_string(), media.to_string()));
-            }
+    for (_, _, op) in crate::walk::operations(doc) {
+        if let (Some(id), Some(media)) = (
+            op.get("operationId").and_then(Value::as_str),
+            op.get("x-hf-media-type").and_then(Value::as_str),
+        ) {
+            rows.push((id.to_string(), media.to_string()));
         }
     }
     rows.sort();

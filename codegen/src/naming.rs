@@ -31,6 +31,12 @@ pub struct OperationRow {
     /// (`x-hf-safe-to-repeat`: a POST that only asks, or whose effect does not depend on how
     /// many times it is sent).
     pub safe_to_repeat: bool,
+    /// The `Content-Type` of a raw body the facade builds (`x-hf-body-media-type`: the
+    /// commit's `application/x-ndjson`).
+    pub body_media_type: Option<String>,
+    /// Whether a 409 answer means another commit to the repository is in progress
+    /// (`x-hf-conflict-is-commit-in-progress`: the commit).
+    pub conflict_is_commit_in_progress: bool,
     /// Whether the success answer is a JSON array.
     pub returns_array: bool,
 }
@@ -382,16 +388,9 @@ fn is_snake_ident(s: &str) -> bool {
 /// The [`OVERRIDES`] no operation of the normalised `doc` is named by.
 pub(crate) fn unused_overrides(doc: &Value) -> Vec<(&'static str, &'static str)> {
     let mut names = std::collections::BTreeSet::new();
-    for item in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|paths| paths.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                names.insert(id);
-            }
+    for (_, _, op) in crate::walk::operations(doc) {
+        if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+            names.insert(id);
         }
     }
     OVERRIDES
@@ -467,6 +466,12 @@ pub fn operation_rows(doc: &Value) -> Result<Vec<OperationRow>> {
         };
         let link = crate::requests::is_link_paginated(op);
         let safe_to_repeat = op.get("x-hf-safe-to-repeat") == Some(&Value::Bool(true));
+        let body_media_type = op
+            .get("x-hf-body-media-type")
+            .and_then(Value::as_str)
+            .map(String::from);
+        let conflict_is_commit_in_progress =
+            op.get("x-hf-conflict-is-commit-in-progress") == Some(&Value::Bool(true));
         let added = crate::walk::strings(op.get("x-hf-added-paths"));
         for p in originals {
             let origin = if added.contains(&p) {
@@ -484,6 +489,8 @@ pub fn operation_rows(doc: &Value) -> Result<Vec<OperationRow>> {
                 origin,
                 link_paginated: link,
                 safe_to_repeat,
+                body_media_type: body_media_type.clone(),
+                conflict_is_commit_in_progress,
                 returns_array: returns_array(op),
             });
         }

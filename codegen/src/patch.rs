@@ -317,39 +317,32 @@ struct UrlShape {
 
 fn url_shapes(doc: &Value) -> BTreeMap<String, UrlShape> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let mut shape = UrlShape {
-                models_unprefixed: op.get("x-hf-models-unprefixed").is_some(),
-                wildcard: None,
-            };
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+    for (path, _, op) in crate::walk::operations(doc) {
+        let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut shape = UrlShape {
+            models_unprefixed: op.get("x-hf-models-unprefixed").is_some(),
+            wildcard: None,
+        };
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let last = p["name"]
+                .as_str()
+                .is_some_and(|n| path.ends_with(&format!("/{{{n}}}")));
+            if p["in"] == "path"
+                && last
+                && let Some(w) = p.get("x-hf-wildcard").and_then(Value::as_str)
             {
-                let last = p["name"]
-                    .as_str()
-                    .is_some_and(|n| path.ends_with(&format!("/{{{n}}}")));
-                if p["in"] == "path"
-                    && last
-                    && let Some(w) = p.get("x-hf-wildcard").and_then(Value::as_str)
-                {
-                    shape.wildcard = Some(w == "file");
-                }
+                shape.wildcard = Some(w == "file");
             }
-            if shape.models_unprefixed || shape.wildcard.is_some() {
-                out.insert(id.to_string(), shape);
-            }
+        }
+        if shape.models_unprefixed || shape.wildcard.is_some() {
+            out.insert(id.to_string(), shape);
         }
     }
     out

@@ -492,16 +492,9 @@ pub(crate) fn into_request_builder(f: &mut syn::ImplItemFn) -> Result<()> {
 /// The operations of a document by operation id: `(path, method, operation)`.
 pub(crate) fn operations_by_id(doc: &Value) -> BTreeMap<String, (String, String, Value)> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                out.insert(id.to_string(), (path.clone(), method.clone(), op.clone()));
-            }
+    for (path, method, op) in crate::walk::operations(doc) {
+        if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+            out.insert(id.to_string(), (path.clone(), method.clone(), op.clone()));
         }
     }
     out

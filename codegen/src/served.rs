@@ -120,9 +120,6 @@ pub fn merge_unprefixed_model_copies(doc: &mut Value) -> Result<usize> {
                     json!({"name": "repoType", "in": "path", "required": true,
                            "schema": {"type": "string"}}),
                 );
-                if let Some(item) = paths.get_mut(&lone_path).and_then(Value::as_object_mut) {
-                    item.remove(&method);
-                }
                 originals = vec![lone_path];
                 types = vec![seg];
             }
@@ -133,11 +130,8 @@ pub fn merge_unprefixed_model_copies(doc: &mut Value) -> Result<usize> {
             merged["x-hf-merged-paths"] = json!(originals);
             merged["x-hf-models-unprefixed"] = json!(true);
             merged["tags"] = json!(["repos"]);
-            if let Some(item) = paths.get_mut(&model_path).and_then(Value::as_object_mut) {
-                item.remove(&method);
-            }
-            let item = paths.entry(template.clone()).or_insert_with(|| json!({}));
-            item[&method] = merged;
+            // The copies `merge_repo_type_copies` merged are off their paths already.
+            crate::walk::replace_with_merged(paths, &originals, &template, &method, merged);
             n += 1;
         }
     }

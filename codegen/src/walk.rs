@@ -44,20 +44,9 @@ pub fn each_schema(
     doc: &mut Value,
     f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
 ) -> Result<()> {
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else {
-                continue;
-            };
-            for (method, op) in item.iter_mut() {
-                if !METHODS.contains(&method.as_str()) {
-                    continue;
-                }
-                let base = format!("/paths/{}/{}", esc(path), method);
-                each_operation_schema(op, &base, f)?;
-            }
-        }
-    }
+    each_operation(doc, &mut |_, _, op, base| {
+        each_operation_schema(op, base, f)
+    })?;
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -88,34 +77,39 @@ pub fn each_operation_schema(
             }
         }
     }
-    if let Some(content) = op
-        .pointer_mut("/requestBody/content")
-        .and_then(Value::as_object_mut)
-    {
-        for (ct, mt) in content.iter_mut() {
-            if let Some(s) = mt.get_mut("schema") {
-                let ptr = format!("{base}/requestBody/content/{}/schema", esc(ct));
-                walk_schema(s, &ptr, Place::Request, f)?;
-            }
-        }
+    if let Some(content) = op.pointer_mut("/requestBody/content") {
+        walk_entry_schemas(
+            content,
+            &format!("{base}/requestBody/content"),
+            Place::Request,
+            f,
+        )?;
     }
     if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
         for (code, r) in responses.iter_mut() {
-            if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
-                for (ct, mt) in content.iter_mut() {
-                    if let Some(s) = mt.get_mut("schema") {
-                        let ptr = format!("{base}/responses/{code}/content/{}/schema", esc(ct));
-                        walk_schema(s, &ptr, Place::Response, f)?;
-                    }
+            for part in ["content", "headers"] {
+                if let Some(entries) = r.get_mut(part) {
+                    let ptr = format!("{base}/responses/{code}/{part}");
+                    walk_entry_schemas(entries, &ptr, Place::Response, f)?;
                 }
             }
-            if let Some(headers) = r.get_mut("headers").and_then(Value::as_object_mut) {
-                for (h, hv) in headers.iter_mut() {
-                    if let Some(s) = hv.get_mut("schema") {
-                        let ptr = format!("{base}/responses/{code}/headers/{}/schema", esc(h));
-                        walk_schema(s, &ptr, Place::Response, f)?;
-                    }
-                }
+        }
+    }
+    Ok(())
+}
+
+/// Walks the `schema` of every entry of the map `entries` at `ptr` (the media types of a
+/// body, the headers of an answer): `{ptr}/{entry}/schema`.
+fn walk_entry_schemas(
+    entries: &mut Value,
+    ptr: &str,
+    place: Place,
+    f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
+) -> Result<()> {
+    if let Some(entries) = entries.as_object_mut() {
+        for (name, entry) in entries.iter_mut() {
+            if let Some(s) = entry.get_mut("schema") {
+                walk_schema(s, &format!("{ptr}/{}/schema", esc(name)), place, f)?;
             }
         }
     }
@@ -174,6 +168,41 @@ pub(crate) fn each_operation(
         }
     }
     Ok(())
+}
+
+/// Every operation of the document, read-only: `(path, method, operation)`.
+pub(crate) fn operations(doc: &Value) -> impl Iterator<Item = (&String, &String, &Value)> {
+    doc.get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(method, _)| METHODS.contains(&method.as_str()))
+                .map(move |(method, op)| (path, method, op))
+        })
+}
+
+/// Puts `merged` at `template` under `method`, taking the operation off each path of
+/// `originals` it merges (a merge of copies into one operation).
+pub(crate) fn replace_with_merged(
+    paths: &mut serde_json::Map<String, Value>,
+    originals: &[String],
+    template: &str,
+    method: &str,
+    merged: Value,
+) {
+    for p in originals {
+        if let Some(item) = paths.get_mut(p).and_then(Value::as_object_mut) {
+            item.remove(method);
+        }
+    }
+    let item = paths
+        .entry(template.to_string())
+        .or_insert_with(|| serde_json::json!({}));
+    item[method] = merged;
 }
 
 /// Drops the path items left without any operation (after operations moved to a merged path).

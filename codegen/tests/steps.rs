@@ -396,6 +396,37 @@ fn commit_gets_a_raw_body() {
 }
 
 #[test]
+fn commit_declares_its_body_media_type_and_busy_conflict_as_data() {
+    let mut d = doc_with(
+        "/api/models/{namespace}/{repo}/commit/{rev}",
+        "post",
+        json!({"operationId": "create_commit", "responses": {}}),
+    );
+    assert_eq!(normalise::commit_raw_body(&mut d).unwrap(), 1);
+    let op = &d["paths"]["/api/models/{namespace}/{repo}/commit/{rev}"]["post"];
+    assert_eq!(op["x-hf-body-media-type"], json!("application/x-ndjson"));
+    assert_eq!(op["x-hf-conflict-is-commit-in-progress"], json!(true));
+    // The operation table carries both to the facade.
+    let rows = naming::operation_rows(&d).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].body_media_type.as_deref(),
+        Some("application/x-ndjson")
+    );
+    assert!(rows[0].conflict_is_commit_in_progress);
+    // Another POST gets neither.
+    let mut d = doc_with(
+        "/api/models/{namespace}/{repo}/preupload/{rev}",
+        "post",
+        json!({"operationId": "preupload", "responses": {}}),
+    );
+    assert_eq!(normalise::commit_raw_body(&mut d).unwrap(), 0);
+    let rows = naming::operation_rows(&d).unwrap();
+    assert_eq!(rows[0].body_media_type, None);
+    assert!(!rows[0].conflict_is_commit_in_progress);
+}
+
+#[test]
 fn missing_responses_are_inserted() {
     let mut d = doc_with("/api/x", "get", json!({"summary": "s"}));
     assert_eq!(normalise::insert_empty_responses(&mut d).unwrap(), 1);

@@ -258,14 +258,14 @@ pub(super) fn record(result: &reqwest::Result<Response>, attempts: u32) {
 }
 
 /// Headers a generated operation's request gets from what the crate knows about it: the
-/// commit's ndjson body, vendor JSON media types, and `Accept-Encoding: identity` on a `HEAD`
-/// (the metadata of the content as stored: the size is the real one).
+/// media type of a raw body the facade builds (the commit's ndjson), vendor JSON media types,
+/// and `Accept-Encoding: identity` on a `HEAD` (the metadata of the content as stored: the
+/// size is the real one).
 pub(super) fn generated_headers(request: &mut Request, info: &RequestInfo) {
-    if info.commit {
-        request.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-ndjson"),
-        );
+    if let Some(media) = info.body_media_type {
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(media));
     }
     if let Some((_, media)) = crate::generated::MEDIA_TYPES
         .iter()

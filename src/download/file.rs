@@ -185,6 +185,24 @@ pub(super) struct Fetch<'a> {
     pub(super) xet: Option<&'a super::xet::XetSource>,
 }
 
+impl Fetch<'_> {
+    /// The download of this file's bytes to `dest` through the partial file `incomplete`
+    /// (an LFS object's etag is its sha256, checked before the rename).
+    fn job(&self, dest: PathBuf, incomplete: PathBuf) -> BlobJob<'_> {
+        BlobJob {
+            url: self.url,
+            dest,
+            incomplete,
+            size: self.size,
+            sha256: is_sha256(self.etag).then_some(self.etag),
+            label: self.path,
+            restart: self.force,
+            #[cfg(feature = "xet")]
+            xet: self.xet,
+        }
+    }
+}
+
 /// Where downloads go.
 pub(super) enum Target {
     Cache(RepoCache),
@@ -283,7 +301,6 @@ impl Target {
         reporter: &Reporter,
     ) -> Result<PathBuf> {
         let emit = |event: ProgressEvent| reporter.emit(event);
-        let sha256 = is_sha256(f.etag).then_some(f.etag);
         let done = |bytes: u64| reporter.file_done(PHASE, f.path, bytes);
         match self {
             Target::Cache(cache) => {
@@ -297,17 +314,7 @@ impl Target {
                 if f.force || !blob_path.exists() {
                     let _lock = FileLock::acquire(cache.lock_file(f.etag)).await?;
                     if f.force || !blob_path.exists() {
-                        let job = BlobJob {
-                            url: f.url,
-                            dest: blob_path,
-                            incomplete: cache.incomplete(f.etag),
-                            size: f.size,
-                            sha256,
-                            label: f.path,
-                            restart: f.force,
-                            #[cfg(feature = "xet")]
-                            xet: f.xet,
-                        };
+                        let job = f.job(blob_path, cache.incomplete(f.etag));
                         blob::fetch(hub, &job, &emit).await?;
                         fetched = f.size;
                     }
@@ -326,17 +333,7 @@ impl Target {
                     return Ok(local.file);
                 }
                 let _lock = FileLock::acquire(local.lock.clone()).await?;
-                let job = BlobJob {
-                    url: f.url,
-                    dest: local.file.clone(),
-                    incomplete: local.incomplete(f.etag),
-                    size: f.size,
-                    sha256,
-                    label: f.path,
-                    restart: f.force,
-                    #[cfg(feature = "xet")]
-                    xet: f.xet,
-                };
+                let job = f.job(local.file.clone(), local.incomplete(f.etag));
                 blob::fetch(hub, &job, &emit).await?;
                 local.record(f.commit, f.etag)?;
                 done(f.size);

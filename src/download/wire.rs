@@ -15,7 +15,7 @@ use super::cache::check_etag;
 use crate::client::{Hub, check_status};
 use crate::error::{Error, HubErrorKind, Result};
 use crate::operations::RequestInfo;
-use crate::repo::{Repo, encode_path_segment, encode_repo_path};
+use crate::repo::Repo;
 
 /// The most redirects followed for one request.
 const MAX_REDIRECTS: usize = 10;
@@ -26,17 +26,9 @@ const RESOLVE: &str = "resolve_file";
 /// The operation name of requests to another origin (the CDN).
 const STORAGE: &str = "download_from_storage";
 
-/// `{endpoint}/{prefix}{ns}/{name}/resolve/{rev}/{path}`: the revision encoded whole (`/`
-/// included), the path segment by segment.
+/// The Hub's `resolve` URL of `path` at `revision` ([`Repo::resolve_url`]).
 pub(crate) fn resolve_url(hub: &Hub, repo: &Repo, revision: &str, path: &str) -> Result<Url> {
-    let text = format!(
-        "{}/{}/resolve/{}/{}",
-        hub.endpoint().as_str().trim_end_matches('/'),
-        repo.git_path(),
-        encode_path_segment(revision),
-        encode_repo_path(path)
-    );
-    Url::parse(&text).map_err(|e| Error::invalid("URL", text, e.to_string()))
+    repo.resolve_url(hub.endpoint(), revision, path)
 }
 
 /// What the HEAD found.

@@ -296,13 +296,7 @@ pub fn merge_repo_type_copies(doc: &mut Value) -> Result<usize> {
             json!({"name": "repoType", "in": "path", "required": true,
                    "schema": {"type": "string", "enum": sorted}}),
         );
-        for (_, p) in &members {
-            if let Some(item) = paths.get_mut(p).and_then(Value::as_object_mut) {
-                item.remove(&method);
-            }
-        }
-        let item = paths.entry(template.clone()).or_insert_with(|| json!({}));
-        item[&method] = merged;
+        crate::walk::replace_with_merged(paths, &originals, &template, &method, merged);
         n += 1;
     }
     crate::walk::drop_empty_path_items(paths);

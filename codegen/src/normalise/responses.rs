@@ -163,6 +163,10 @@ pub fn byte_stream_responses(doc: &mut Value) -> Result<usize> {
 
 /// The commit operation declares no request body (its body is `application/x-ndjson`,
 /// which progenitor rejects). It gets a raw byte-stream body: the facade streams the ndjson.
+/// The step marks what the facade needs to know about it as data, which the generated
+/// operation table carries: `x-hf-body-media-type` (the `Content-Type` the facade sends with
+/// the raw body) and `x-hf-conflict-is-commit-in-progress` (its 409 means another commit to
+/// the repository is under way, not that what it would create exists).
 pub fn commit_raw_body(doc: &mut Value) -> Result<usize> {
     let mut n = 0;
     each_operation(doc, &mut |path, method, op, ptr| {
@@ -186,6 +190,8 @@ pub fn commit_raw_body(doc: &mut Value) -> Result<usize> {
             "description": "The ndjson commit body (the facade builds and streams it)",
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
         });
+        op["x-hf-body-media-type"] = json!("application/x-ndjson");
+        op["x-hf-conflict-is-commit-in-progress"] = json!(true);
         n += 1;
         Ok(())
     })?;

@@ -11,7 +11,7 @@ use crate::SimError;
 use crate::state::{CommitRequest, Entry, Op, validate_path};
 use crate::util::{QueryExt as _, Resp, is_hex, json};
 
-use super::{Ctx, RepoRef, check_write, read_repo, resolve_rev};
+use super::{Ctx, RepoRef, check_write, commit_at, read_repo};
 
 #[derive(Deserialize)]
 struct PreuploadBody {
@@ -39,14 +39,7 @@ pub(super) fn preupload(ctx: &Ctx<'_>, r: &RepoRef, rev: &str) -> Result<Resp, S
     let state = ctx.shared.state();
     check_write(&state, ctx, r)?;
     let repo = read_repo(&state, ctx, r)?;
-    let idx = resolve_rev(repo, rev)?;
-    let Some(commit) = repo.commits.get(idx) else {
-        return Err(SimError::new(
-            404,
-            Some("RevisionNotFound"),
-            format!("Invalid rev id: {rev}"),
-        ));
-    };
+    let (_, commit) = commit_at(repo, rev)?;
     let threshold = ctx.shared.cfg.lfs_threshold;
     let mut files = Vec::with_capacity(body.files.len());
     for f in &body.files {
@@ -125,6 +118,29 @@ fn line_value<T: for<'de> Deserialize<'de>>(n: usize, key: &str, v: Value) -> Re
         .map_err(|e| SimError::new(400, None, format!("Invalid {key} at line {n}: {e}")))
 }
 
+/// Adds the put of `entry` at `path` (moved from `old_path` when given) to `ops`; a path put
+/// twice in one commit is an error.
+fn put(
+    ops: &mut Vec<Op>,
+    put_paths: &mut HashSet<String>,
+    path: String,
+    entry: Entry,
+    old_path: Option<String>,
+) -> Result<(), SimError> {
+    if let Some(old) = &old_path {
+        validate_path(old)?;
+    }
+    if !put_paths.insert(path.clone()) {
+        return Err(SimError::new(400, None, format!("{path} appears twice")));
+    }
+    ops.push(Op::Put {
+        path,
+        entry,
+        old_path,
+    });
+    Ok(())
+}
+
 /// Parses the ndjson body of a commit. Any error rejects the whole commit.
 fn parse_commit(body: &[u8]) -> Result<CommitRequest, SimError> {
     let text = std::str::from_utf8(body)
@@ -194,21 +210,13 @@ fn parse_commit(body: &[u8]) -> Result<CommitRequest, SimError> {
                             format!("Invalid base64 content at line {n}: {e}"),
                         )
                     })?;
-                if let Some(old) = &f.old_path {
-                    validate_path(old)?;
-                }
-                if !put_paths.insert(f.path.clone()) {
-                    return Err(SimError::new(
-                        400,
-                        None,
-                        format!("{} appears twice", f.path),
-                    ));
-                }
-                ops.push(Op::Put {
-                    path: f.path,
-                    entry: Entry::regular(Bytes::from(data)),
-                    old_path: f.old_path,
-                });
+                put(
+                    &mut ops,
+                    &mut put_paths,
+                    f.path,
+                    Entry::regular(Bytes::from(data)),
+                    f.old_path,
+                )?;
             }
             "lfsFile" => {
                 let f: LfsFileLine = line_value(n, &key, value)?;
@@ -227,21 +235,13 @@ fn parse_commit(body: &[u8]) -> Result<CommitRequest, SimError> {
                         format!("Invalid LFS oid {:?} at line {n}", f.oid),
                     ));
                 }
-                if let Some(old) = &f.old_path {
-                    validate_path(old)?;
-                }
-                if !put_paths.insert(f.path.clone()) {
-                    return Err(SimError::new(
-                        400,
-                        None,
-                        format!("{} appears twice", f.path),
-                    ));
-                }
-                ops.push(Op::Put {
-                    path: f.path,
-                    entry: Entry::lfs(f.oid, f.size),
-                    old_path: f.old_path,
-                });
+                put(
+                    &mut ops,
+                    &mut put_paths,
+                    f.path,
+                    Entry::lfs(f.oid, f.size),
+                    f.old_path,
+                )?;
             }
             "deletedFile" => {
                 let f: PathLine = line_value(n, &key, value)?;

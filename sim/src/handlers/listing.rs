@@ -161,6 +161,15 @@ fn write_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
+/// Appends `key` (`,"name":`) and `value` as `write` writes it, when there is a value (a field
+/// serde skips when it is `None`).
+fn write_opt<T>(out: &mut Vec<u8>, key: &[u8], value: Option<T>, write: fn(&mut Vec<u8>, T)) {
+    if let Some(v) = value {
+        out.extend_from_slice(key);
+        write(out, v);
+    }
+}
+
 impl ListItem<'_> {
     /// Appends the item as serde_json would (`serde_json::to_vec(self)`), byte for byte, without
     /// its per-byte string escaping for strings that need none.
@@ -169,32 +178,19 @@ impl ListItem<'_> {
         write_str(out, self.object_id);
         out.extend_from_slice(b",\"id\":");
         write_str(out, self.id);
-        if let Some(a) = self.author {
-            out.extend_from_slice(b",\"author\":");
-            write_str(out, a);
-        }
-        if let Some(sha) = self.sha {
-            out.extend_from_slice(b",\"sha\":");
-            write_str(out, sha);
-        }
-        if let Some(lm) = &self.last_modified {
-            out.extend_from_slice(b",\"lastModified\":");
-            write_str(out, lm);
-        }
+        write_opt(out, b",\"author\":", self.author, write_str);
+        write_opt(out, b",\"sha\":", self.sha, write_str);
+        write_opt(
+            out,
+            b",\"lastModified\":",
+            self.last_modified.as_deref(),
+            write_str,
+        );
         out.extend_from_slice(b",\"private\":");
         write_bool(out, self.private);
-        if let Some(g) = self.gated {
-            out.extend_from_slice(b",\"gated\":");
-            write_bool(out, g);
-        }
-        if let Some(d) = self.disabled {
-            out.extend_from_slice(b",\"disabled\":");
-            write_bool(out, d);
-        }
-        if let Some(d) = self.downloads {
-            out.extend_from_slice(b",\"downloads\":");
-            write_u64(out, d);
-        }
+        write_opt(out, b",\"gated\":", self.gated, write_bool);
+        write_opt(out, b",\"disabled\":", self.disabled, write_bool);
+        write_opt(out, b",\"downloads\":", self.downloads, write_u64);
         out.extend_from_slice(b",\"likes\":");
         write_u64(out, self.likes);
         out.extend_from_slice(b",\"trendingScore\":");
@@ -207,24 +203,12 @@ impl ListItem<'_> {
             write_str(out, t);
         }
         out.push(b']');
-        if let Some(p) = self.pipeline_tag {
-            out.extend_from_slice(b",\"pipeline_tag\":");
-            write_str(out, p);
-        }
-        if let Some(l) = self.library_name {
-            out.extend_from_slice(b",\"library_name\":");
-            write_str(out, l);
-        }
-        if let Some(sdk) = self.sdk {
-            out.extend_from_slice(b",\"sdk\":");
-            write_str(out, sdk);
-        }
+        write_opt(out, b",\"pipeline_tag\":", self.pipeline_tag, write_str);
+        write_opt(out, b",\"library_name\":", self.library_name, write_str);
+        write_opt(out, b",\"sdk\":", self.sdk, write_str);
         out.extend_from_slice(b",\"createdAt\":");
         write_str(out, &self.created_at);
-        if let Some(m) = self.model_id {
-            out.extend_from_slice(b",\"modelId\":");
-            write_str(out, m);
-        }
+        write_opt(out, b",\"modelId\":", self.model_id, write_str);
         out.push(b'}');
     }
 }

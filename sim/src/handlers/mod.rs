@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::config::SimUser;
 use crate::shared::{Origin, Shared};
-use crate::state::{Repo, State, may_write};
+use crate::state::{Commit, Repo, State, may_write};
 use crate::util::{QueryExt as _, Resp, error_response, json, query_pairs};
 use crate::{RepoType, SimError, routes};
 
@@ -466,6 +466,19 @@ fn resolve_rev(repo: &Repo, rev: &str) -> Result<usize, SimError> {
             format!("Invalid rev id: {rev}"),
         )
     })
+}
+
+/// The commit `rev` names, and its index (a 404 `RevisionNotFound` when it names none).
+fn commit_at<'a>(repo: &'a Repo, rev: &str) -> Result<(usize, &'a Commit), SimError> {
+    let idx = resolve_rev(repo, rev)?;
+    let commit = repo.commits.get(idx).ok_or_else(|| {
+        SimError::new(
+            404,
+            Some("RevisionNotFound"),
+            format!("Invalid rev id: {rev}"),
+        )
+    })?;
+    Ok((idx, commit))
 }
 
 fn expand_params(query: &[(String, String)]) -> Vec<&str> {

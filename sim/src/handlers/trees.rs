@@ -8,7 +8,7 @@ use crate::SimError;
 use crate::state::{Entry, Repo, Tree, fmt_date};
 use crate::util::{QueryExt as _, Resp, decode_cursor, encode_cursor, json, set_header};
 
-use super::{Ctx, RepoRef, expand_params, read_repo, resolve_rev};
+use super::{Ctx, RepoRef, commit_at, expand_params, read_repo, resolve_rev};
 
 enum Item<'t> {
     File(&'t Entry),
@@ -131,14 +131,7 @@ pub(super) fn paths_info(ctx: &Ctx<'_>, r: &RepoRef, rev: &str) -> Result<Resp, 
     };
     let state = ctx.shared.state();
     let repo = read_repo(&state, ctx, r)?;
-    let idx = resolve_rev(repo, rev)?;
-    let Some(commit) = repo.commits.get(idx) else {
-        return Err(SimError::new(
-            404,
-            Some("RevisionNotFound"),
-            format!("Invalid rev id: {rev}"),
-        ));
-    };
+    let (_, commit) = commit_at(repo, rev)?;
     let mut out = Vec::new();
     for p in paths {
         if let Some(entry) = commit.tree.get(&p) {
@@ -174,14 +167,7 @@ pub(super) fn tree(ctx: &Ctx<'_>, r: &RepoRef, rev: &str, path: &str) -> Result<
     };
     let state = ctx.shared.state();
     let repo = read_repo(&state, ctx, r)?;
-    let idx = resolve_rev(repo, rev)?;
-    let Some(commit) = repo.commits.get(idx) else {
-        return Err(SimError::new(
-            404,
-            Some("RevisionNotFound"),
-            format!("Invalid rev id: {rev}"),
-        ));
-    };
+    let (idx, commit) = commit_at(repo, rev)?;
     let tree = &commit.tree;
     if !path.is_empty() && tree.contains_key(path) {
         return Err(SimError::new(

@@ -211,14 +211,7 @@ impl CommitBuilder {
     /// A source streaming a regular file of the repository from `resolve` when the commit body
     /// reaches it (memory stays bounded; the download is retried by the client like any GET).
     pub(super) fn download_source(&self, path: &str, rev: &str, size: u64) -> Result<AddSource> {
-        let text = format!(
-            "{}/{}/resolve/{}/{}",
-            self.hub.endpoint().as_str().trim_end_matches('/'),
-            self.repo.git_path(),
-            encode_path_segment(rev),
-            encode_repo_path(path)
-        );
-        let url = Url::parse(&text).map_err(|e| Error::invalid("URL", text, e.to_string()))?;
+        let url = self.repo.resolve_url(self.hub.endpoint(), rev, path)?;
         let hub = self.hub.clone();
         let label = format!("{path:?} at revision {rev:?} (downloaded from the Hub)");
         Ok(AddSource::from_reader_factory(label, size, move || {
