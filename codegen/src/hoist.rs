@@ -31,6 +31,9 @@ use crate::walk::each_operation;
 use crate::walk::strings;
 use crate::{CodegenError, Result};
 
+mod canonical;
+use canonical::canonical;
+
 /// Names for important shapes, keyed by the sorted property names of the object.
 /// Enums are keyed by `enum:` and their sorted values.
 pub const NAME_OVERRIDES: &[(&str, &str)] = &[
@@ -48,38 +51,6 @@ pub const NAME_OVERRIDES: &[(&str, &str)] = &[
     ("enum:directory,file,unknown", "TreeEntryType"),
     ("enum:directory,file", "PathInfoType"),
 ];
-
-/// Canonical text of a schema for comparison: keys sorted, documentation dropped.
-fn canonical(v: &Value) -> String {
-    fn strip(v: &Value) -> Value {
-        match v {
-            Value::Object(o) => {
-                let mut sorted: BTreeMap<&String, Value> = BTreeMap::new();
-                for (k, x) in o {
-                    if matches!(
-                        k.as_str(),
-                        "description" | "title" | "example" | "x-hf-name"
-                    ) {
-                        continue;
-                    }
-                    // Property maps keep their names; everything else recurses too. Enum
-                    // values are a set: their order does not make another shape.
-                    let mut x = strip(x);
-                    if k == "enum"
-                        && let Some(values) = x.as_array_mut()
-                    {
-                        values.sort_by_key(|v| v.to_string());
-                    }
-                    sorted.insert(k, x);
-                }
-                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
-            other => other.clone(),
-        }
-    }
-    strip(v).to_string()
-}
 
 fn is_candidate(v: &Value) -> bool {
     let Some(o) = v.as_object() else {

@@ -123,30 +123,85 @@ pub fn walk_schema(
     place: Place,
     f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
 ) -> Result<()> {
+    // One pointer buffer for the whole tree, grown and cut back around each child: the walk
+    // runs over the whole document in every step, in an unoptimised build script.
+    let mut buf = String::from(ptr);
+    walk_in(s, &mut buf, place, f)
+}
+
+/// The keywords whose values hold subschemas, in the order the walk visits them: maps of
+/// schemas, single schemas, arrays of schemas.
+const CHILD_KEYS: [&str; 11] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "items",
+    "additionalProperties",
+    "not",
+    "propertyNames",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "prefixItems",
+];
+
+fn walk_in(
+    s: &mut Value,
+    ptr: &mut String,
+    place: Place,
+    f: &mut dyn FnMut(&mut Value, &str, Place) -> Result<()>,
+) -> Result<()> {
     if let Some(obj) = s.as_object_mut() {
-        for key in ["properties", "patternProperties", "$defs"] {
-            if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
-                for (name, p) in props.iter_mut() {
-                    walk_schema(p, &format!("{ptr}/{key}/{}", esc(name)), place, f)?;
-                }
+        // One pass over the object's keys (not a lookup per keyword), visited in CHILD_KEYS order.
+        let mut slots: [Option<&mut Value>; 11] = Default::default();
+        for (k, v) in obj.iter_mut() {
+            if let Some(i) = CHILD_KEYS.iter().position(|c| c == k) {
+                slots[i] = Some(v);
             }
         }
-        for key in ["items", "additionalProperties", "not", "propertyNames"] {
-            if let Some(child) = obj.get_mut(key)
-                && child.is_object()
-            {
-                walk_schema(child, &format!("{ptr}/{key}"), place, f)?;
-            }
-        }
-        for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
-            if let Some(arr) = obj.get_mut(key).and_then(Value::as_array_mut) {
-                for (i, child) in arr.iter_mut().enumerate() {
-                    walk_schema(child, &format!("{ptr}/{key}/{i}"), place, f)?;
+        let len = ptr.len();
+        for (i, slot) in slots.into_iter().enumerate() {
+            let Some(child) = slot else { continue };
+            let key = CHILD_KEYS[i];
+            match (i, child) {
+                (0..=2, Value::Object(props)) => {
+                    for (name, p) in props.iter_mut() {
+                        ptr.push('/');
+                        ptr.push_str(key);
+                        ptr.push('/');
+                        push_escaped(ptr, name);
+                        walk_in(p, ptr, place, f)?;
+                        ptr.truncate(len);
+                    }
                 }
+                (3..=6, child @ Value::Object(_)) => {
+                    ptr.push('/');
+                    ptr.push_str(key);
+                    walk_in(child, ptr, place, f)?;
+                    ptr.truncate(len);
+                }
+                (7.., Value::Array(arr)) => {
+                    for (n, child) in arr.iter_mut().enumerate() {
+                        use std::fmt::Write as _;
+                        let _ = write!(ptr, "/{key}/{n}");
+                        walk_in(child, ptr, place, f)?;
+                        ptr.truncate(len);
+                    }
+                }
+                _ => {}
             }
         }
     }
     f(s, ptr, place)
+}
+
+/// [`esc`] onto the end of `out`.
+fn push_escaped(out: &mut String, token: &str) {
+    if token.contains(['~', '/']) {
+        out.push_str(&esc(token));
+    } else {
+        out.push_str(token);
+    }
 }
 
 /// Calls `f` on every operation: `(path, method, operation, pointer)`.
